@@ -1,0 +1,180 @@
+/**
+ * The wire contracts of Dossier, in one place. Field names follow the seed design (snake_case).
+ * The API models and agent cards publish JSON Schemas generated from these zod schemas.
+ */
+import { z } from 'zod';
+
+/** A user's extraction schema: a JSON Schema object whose top-level properties are the fields to research. */
+export const extractionSchemaSchema = z
+  .object({
+    type: z.literal('object', { message: 'extraction_schema.type must be "object"' }),
+    properties: z
+      .record(z.string(), z.record(z.string(), z.unknown()))
+      .refine((p) => Object.keys(p).length > 0, 'extraction_schema.properties must name at least one field'),
+    required: z.array(z.string()).optional(),
+  })
+  .loose();
+export type ExtractionSchema = z.infer<typeof extractionSchemaSchema>;
+
+export const companyNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'company name must not be empty')
+  .max(200, 'company name must be at most 200 characters');
+
+export const searchProviderSchema = z.enum(['tavily']).default('tavily');
+
+/** Token and query counts, carried as a running total through a company's loop so storage can price it. */
+export const usageSchema = z.object({
+  search_queries: z.number().int().nonnegative().default(0),
+  search_credits: z.number().nonnegative().default(0),
+  llm_input_tokens: z.number().int().nonnegative().default(0),
+  llm_output_tokens: z.number().int().nonnegative().default(0),
+});
+export type Usage = z.infer<typeof usageSchema>;
+export const zeroUsage = (): Usage => ({ search_queries: 0, search_credits: 0, llm_input_tokens: 0, llm_output_tokens: 0 });
+
+export const sourceSchema = z.object({ url: z.string(), title: z.string() });
+export type Source = z.infer<typeof sourceSchema>;
+
+export const searchResultSchema = z.object({ url: z.string(), title: z.string(), content: z.string() });
+export type SearchResult = z.infer<typeof searchResultSchema>;
+
+// ── Research agent: skill research_company ──────────────────────────────────────────────
+export const researchInputSchema = z.object({
+  company_name: companyNameSchema,
+  extraction_schema: extractionSchemaSchema,
+  search_provider: searchProviderSchema,
+  max_queries: z.number().int().min(1).max(10).default(3),
+  follow_up_queries: z.array(z.string().min(1)).max(10).default([]),
+  usage: usageSchema.default(zeroUsage),
+});
+export type ResearchInput = z.infer<typeof researchInputSchema>;
+
+export const researchOutputSchema = z.object({
+  research_queries: z.array(z.string()),
+  /** Where the raw results (with page bodies) were stored; the state carries only this reference. */
+  search_results_ref: z.object({ bucket: z.string(), key: z.string(), count: z.number().int() }).optional(),
+  sources: z.array(sourceSchema),
+  research_notes: z.string(),
+  metadata: z.object({
+    provider: z.string(),
+    queries_executed: z.number().int(),
+    results_found: z.number().int(),
+    duration_seconds: z.number(),
+  }),
+  usage: usageSchema,
+});
+export type ResearchOutput = z.infer<typeof researchOutputSchema>;
+
+// ── Extraction agent: skill extract_data ────────────────────────────────────────────────
+export const extractedRecordSchema = z.object({
+  extracted_data: z.record(z.string(), z.unknown()),
+  /** Dossier's addition: the URL behind each extracted field. */
+  field_sources: z.record(z.string(), z.string()).default({}),
+  confidence_score: z.number().min(0).max(1),
+});
+export type ExtractedRecord = z.infer<typeof extractedRecordSchema>;
+
+export const extractionInputSchema = z.object({
+  research_notes: z.string().min(1, 'research_notes must not be empty'),
+  extraction_schema: extractionSchemaSchema,
+  company_name: companyNameSchema.optional(),
+  /** The sources the notes cite; an empty list means research found nothing, so there is nothing to extract. */
+  sources: z.array(sourceSchema).optional(),
+  /** The record from earlier iterations; fields it already has are kept. */
+  previous: extractedRecordSchema.optional(),
+  usage: usageSchema.default(zeroUsage),
+});
+export type ExtractionInput = z.infer<typeof extractionInputSchema>;
+
+export const extractionOutputSchema = extractedRecordSchema.extend({
+  rejected_fields: z.array(z.object({ field: z.string(), reason: z.string() })),
+  usage: usageSchema,
+});
+export type ExtractionOutput = z.infer<typeof extractionOutputSchema>;
+
+// ── Reflection agent: skill reflect_quality ─────────────────────────────────────────────
+export const reflectionInputSchema = z.object({
+  extracted_data: z.record(z.string(), z.unknown()),
+  extraction_schema: extractionSchemaSchema,
+  company_name: companyNameSchema,
+  field_sources: z.record(z.string(), z.string()).default({}),
+  confidence_score: z.number().min(0).max(1).optional(),
+  /** Queries already run, so follow-ups do not repeat them. */
+  previous_queries: z.array(z.string()).default([]),
+  max_follow_up_queries: z.number().int().min(1).max(10).default(3),
+});
+export type ReflectionInput = z.infer<typeof reflectionInputSchema>;
+
+export const reflectionOutputSchema = z.object({
+  is_complete: z.boolean(),
+  completeness_score: z.number().min(0).max(1),
+  missing_fields: z.array(z.string()),
+  follow_up_queries: z.array(z.string()),
+  quality_issues: z.array(z.string()),
+});
+export type ReflectionOutput = z.infer<typeof reflectionOutputSchema>;
+
+// ── Coordinator API ─────────────────────────────────────────────────────────────────────
+export const MAX_BATCH_COMPANIES = 10_000;
+
+export const batchRequestSchema = z.object({
+  companies: z
+    .array(companyNameSchema)
+    .min(1, 'companies must list at least one company')
+    .max(MAX_BATCH_COMPANIES, `companies may list at most ${MAX_BATCH_COMPANIES} companies`),
+  extraction_schema: extractionSchemaSchema,
+  max_iterations: z.number().int().min(1).max(5).default(2),
+  max_queries: z.number().int().min(1).max(10).default(3),
+  search_provider: searchProviderSchema,
+});
+export type BatchRequest = z.infer<typeof batchRequestSchema>;
+
+export const jobStatusSchema = z.enum(['SUBMITTED', 'RUNNING', 'COMPLETED', 'FAILED']);
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+
+export const jobViewSchema = z.object({
+  job_id: z.string(),
+  status: jobStatusSchema,
+  progress: z.object({ total: z.number().int(), completed: z.number().int(), failed: z.number().int() }),
+  created_at: z.string(),
+  updated_at: z.string(),
+  error: z.string().optional(),
+  results: z.object({ jsonl: z.string(), csv: z.string() }).optional(),
+});
+export type JobView = z.infer<typeof jobViewSchema>;
+
+/** One line of results.jsonl: the seed's fields plus Dossier's additions. */
+export const companyResultSchema = z.object({
+  index: z.number().int().nonnegative(),
+  company_name: z.string(),
+  status: z.enum(['completed', 'failed']),
+  data: z.record(z.string(), z.unknown()),
+  iterations: z.number().int().nonnegative(),
+  complete: z.boolean(),
+  completeness_score: z.number().min(0).max(1),
+  missing_fields: z.array(z.string()),
+  confidence_score: z.number().min(0).max(1),
+  sources: z.record(z.string(), z.string()),
+  quality_issues: z.array(z.string()),
+  failure_reason: z.string().optional(),
+  cost: z.object({
+    usd: z.number().nonnegative(),
+    search_queries: z.number().int().nonnegative(),
+    llm_input_tokens: z.number().int().nonnegative(),
+    llm_output_tokens: z.number().int().nonnegative(),
+  }),
+});
+export type CompanyResult = z.infer<typeof companyResultSchema>;
+
+/** One entry of a batch manifest in S3: what the Distributed Map reads. */
+export const manifestItemSchema = z.object({ index: z.number().int().nonnegative(), company_name: z.string() });
+export type ManifestItem = z.infer<typeof manifestItemSchema>;
+
+/** Formats a zod error as one line per problem, naming the field path. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(body)'}: ${issue.message}`)
+    .join('; ');
+}

@@ -1,0 +1,115 @@
+/** The research step: plan queries, search, keep what is about the company, write cited notes. */
+import type { ResearchInput, SearchResult, Source, Usage } from './contracts';
+import { fieldsOf, type SchemaField } from './json-schema';
+import { NOTES_SYSTEM_PROMPT, notesPrompt, sourceList, type NumberedSource } from './prompts';
+import { addUsage } from './pricing';
+import type { LanguageModel } from '../providers/language-model';
+import type { SearchHit, SearchProvider } from '../providers/search-provider';
+
+export const RESULTS_PER_QUERY = 5;
+/** Enough context for the notes without paying for whole pages of boilerplate. */
+export const MAX_SOURCES = 8;
+export const MAX_SOURCE_CHARS = 3_000;
+export const NOTES_MAX_TOKENS = 1_024;
+
+/** Legal-form words say nothing about which company a page is about. */
+const LEGAL_SUFFIXES = new Set(['inc', 'incorporated', 'ltd', 'limited', 'llc', 'gmbh', 'corp', 'corporation', 'co', 'plc', 'sa', 'ag', 'bv', 'nv', 'oy', 'ab', 'srl', 'spa']);
+
+const words = (text: string) => text.toLowerCase().normalize('NFKD').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+
+export function nameTokens(companyName: string): string[] {
+  return words(companyName).split(' ').filter((t) => t && !LEGAL_SUFFIXES.has(t));
+}
+
+/**
+ * A page counts as being about the company when it names it: the whole name, or all of its distinctive words.
+ * Search engines always return something; this keeps pages about other companies out of the notes.
+ */
+export function mentionsCompany(hit: Pick<SearchHit, 'title' | 'content'>, companyName: string): boolean {
+  const tokens = nameTokens(companyName);
+  if (tokens.length === 0) return false;
+  const text = ` ${words(`${hit.title} ${hit.content}`)} `;
+  if (text.includes(` ${tokens.join(' ')} `)) return true;
+  return tokens.every((t) => text.includes(` ${t} `));
+}
+
+/** First iteration: the company alone, then the wanted fields spread over the remaining queries. */
+export function planQueries(companyName: string, fields: SchemaField[], followUps: string[], maxQueries: number): string[] {
+  if (followUps.length > 0) return followUps.slice(0, maxQueries);
+  const names = fields.map((f) => f.name.replace(/[_-]+/g, ' '));
+  if (maxQueries === 1) return [`${companyName} ${names.join(' ')}`.trim()];
+  const groups: string[][] = Array.from({ length: Math.min(maxQueries - 1, Math.max(names.length, 1)) }, () => []);
+  names.forEach((name, i) => groups[i % groups.length]!.push(name));
+  return [companyName, ...groups.filter((g) => g.length).map((g) => `${companyName} ${g.join(' ')}`)];
+}
+
+export interface ResearchDeps {
+  search: SearchProvider;
+  model: LanguageModel;
+}
+
+export interface ResearchFindings {
+  research_queries: string[];
+  /** Every result the searches returned, bodies included: the handler stores these, not the state. */
+  raw_results: SearchResult[];
+  sources: Source[];
+  research_notes: string;
+  results_found: number;
+  duration_seconds: number;
+  usage: Usage;
+}
+
+export async function research(input: ResearchInput, deps: ResearchDeps, now: () => number = Date.now): Promise<ResearchFindings> {
+  const started = now();
+  const fields = fieldsOf(input.extraction_schema);
+  const queries = planQueries(input.company_name, fields, input.follow_up_queries, input.max_queries);
+
+  const responses = await Promise.all(queries.map((q) => deps.search.search(q, { maxResults: RESULTS_PER_QUERY })));
+  let usage = addUsage(input.usage, {
+    search_queries: queries.length,
+    search_credits: responses.reduce((sum, r) => sum + r.credits, 0),
+  });
+
+  // The same page often answers several queries: keep its best score once.
+  const byUrl = new Map<string, SearchHit>();
+  for (const hit of responses.flatMap((r) => r.hits)) {
+    const seen = byUrl.get(hit.url);
+    if (!seen || hit.score > seen.score) byUrl.set(hit.url, hit);
+  }
+  const raw = [...byUrl.values()];
+  const relevant = raw
+    .filter((hit) => mentionsCompany(hit, input.company_name))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, MAX_SOURCES);
+
+  const numbered: NumberedSource[] = relevant.map((hit, i) => ({
+    id: i + 1,
+    url: hit.url,
+    title: hit.title,
+    content: hit.content.slice(0, MAX_SOURCE_CHARS),
+  }));
+
+  let notes: string;
+  if (numbered.length === 0) {
+    // Nothing to read: asking the model would only invite it to answer from memory.
+    notes = `No search result mentioned ${input.company_name}.`;
+  } else {
+    const written = await deps.model.write({
+      system: NOTES_SYSTEM_PROMPT,
+      prompt: notesPrompt(input.company_name, fields, numbered),
+      maxTokens: NOTES_MAX_TOKENS,
+    });
+    usage = addUsage(usage, { llm_input_tokens: written.usage.input_tokens, llm_output_tokens: written.usage.output_tokens });
+    notes = `${written.text}\n\nSources:\n${sourceList(numbered)}`;
+  }
+
+  return {
+    research_queries: queries,
+    raw_results: raw.map(({ url, title, content }) => ({ url, title, content })),
+    sources: numbered.map(({ url, title }) => ({ url, title })),
+    research_notes: notes,
+    results_found: raw.length,
+    duration_seconds: Math.round((now() - started) / 10) / 100,
+    usage,
+  };
+}

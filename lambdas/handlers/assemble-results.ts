@@ -1,0 +1,50 @@
+/**
+ * After the map: gathers every company's result into results.jsonl and results.csv.
+ * A company whose child execution died before storage ran is recorded here as failed, so none goes missing.
+ */
+import { z } from 'zod';
+import { extractionSchemaSchema } from '../core/contracts';
+import { failedResult } from '../core/company-result';
+import { matchToManifest, toCsv, toJsonl } from '../core/results-files';
+import { config } from '../shared/config';
+import { logger } from '../shared/observability';
+import { jobStore, resultStore } from '../shared/stores';
+import { taskHandler } from '../shared/task-handler';
+import { jobKeys } from '../store/result-store';
+
+const assembleInputSchema = z.object({ job_id: z.string().min(1), extraction_schema: extractionSchemaSchema });
+
+export const handler = taskHandler(assembleInputSchema, async ({ job_id, extraction_schema }) => {
+  const results = resultStore();
+  const jobs = jobStore();
+  const manifest = await results.getManifest(job_id);
+  const { present, missing } = matchToManifest(manifest, await results.listCompanyResults(job_id));
+
+  for (const item of missing) {
+    logger.warn('no result recorded for a company; recording it as failed', { job_id, index: item.index });
+    const result = failedResult({
+      index: item.index,
+      companyName: item.company_name,
+      reason: 'no result was recorded for this company: its child execution failed before storage',
+      schema: extraction_schema,
+      iterations: 0,
+      usage: { search_queries: 0, search_credits: 0, llm_input_tokens: 0, llm_output_tokens: 0 },
+      model: config.llmModel,
+    });
+    await results.putCompanyResult(job_id, result);
+    await jobs.countOutcome(job_id, item.index, 'failed', new Date());
+    present.push(result);
+  }
+  present.sort((a, b) => a.index - b.index);
+
+  await results.putText(jobKeys.jsonl(job_id), toJsonl(present), 'application/x-ndjson');
+  await results.putText(jobKeys.csv(job_id), toCsv(present, extraction_schema), 'text/csv');
+  const completed = present.filter((r) => r.status === 'completed').length;
+  return {
+    total: manifest.length,
+    completed,
+    failed: present.length - completed,
+    results_jsonl_key: jobKeys.jsonl(job_id),
+    results_csv_key: jobKeys.csv(job_id),
+  };
+});

@@ -1,0 +1,6 @@
+/** Reflection agent task: is the record complete, and what to search for next if not. */
+import { reflectionInputSchema, type ReflectionOutput } from '../core/contracts';
+import { reflect } from '../core/completeness';
+import { taskHandler } from '../shared/task-handler';
+
+export const handler = taskHandler(reflectionInputSchema, async (input): Promise<ReflectionOutput> => reflect(input));

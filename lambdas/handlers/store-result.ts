@@ -1,0 +1,50 @@
+/**
+ * Storage task: writes one company's result to S3, then counts it in the job's progress.
+ * Safe to run twice for the same company: the object is overwritten with the same content and the count is idempotent.
+ */
+import { z } from 'zod';
+import {
+  extractedRecordSchema,
+  extractionSchemaSchema,
+  reflectionOutputSchema,
+  usageSchema,
+  zeroUsage,
+} from '../core/contracts';
+import { completedResult, failedResult, failureReason } from '../core/company-result';
+import { config } from '../shared/config';
+import { metrics } from '../shared/observability';
+import { jobStore, resultStore } from '../shared/stores';
+import { taskHandler } from '../shared/task-handler';
+
+const common = {
+  job_id: z.string().min(1),
+  index: z.number().int().nonnegative(),
+  company_name: z.string(),
+  iterations: z.number().int().nonnegative(),
+  usage: usageSchema.default(zeroUsage),
+  extraction_schema: extractionSchemaSchema,
+};
+
+const storeInputSchema = z.discriminatedUnion('outcome', [
+  z.object({ ...common, outcome: z.literal('completed'), record: extractedRecordSchema, reflection: reflectionOutputSchema }),
+  z.object({
+    ...common,
+    outcome: z.literal('failed'),
+    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }),
+    record: extractedRecordSchema.optional(),
+  }),
+]);
+
+export const handler = taskHandler(storeInputSchema, async (input) => {
+  const base = { index: input.index, companyName: input.company_name, iterations: input.iterations, usage: input.usage, model: config.llmModel };
+  const result =
+    input.outcome === 'completed'
+      ? completedResult({ ...base, record: input.record, reflection: input.reflection })
+      : failedResult({ ...base, reason: failureReason(input.error), schema: input.extraction_schema, record: input.record });
+
+  await resultStore().putCompanyResult(input.job_id, result);
+  const counted = await jobStore().countOutcome(input.job_id, input.index, result.status, new Date());
+  if (counted) metrics.addMetric(result.status === 'completed' ? 'CompaniesCompleted' : 'CompaniesFailed', 'Count', 1);
+  // Kept small on purpose: this is what the Distributed Map collects for every company.
+  return { index: input.index, status: result.status, counted };
+});

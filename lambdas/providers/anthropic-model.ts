@@ -1,0 +1,71 @@
+/** Claude through @anthropic-ai/sdk. */
+import Anthropic from '@anthropic-ai/sdk';
+import type { LanguageModel } from './language-model';
+import { ProviderError, errorNameForStatus } from './provider-error';
+
+export interface AnthropicOptions {
+  apiKey: string;
+  model: string;
+  baseUrl?: string;
+  /** The SDK's own retries honour retry-after; the state machine retries what is left. */
+  maxRetries?: number;
+  timeoutMs?: number;
+}
+
+function toProviderError(error: unknown): ProviderError {
+  if (error instanceof Anthropic.APIError) {
+    // 529 is Anthropic's "overloaded": a throttle in all but name.
+    const name = error.status === 529 ? 'ProviderThrottled' : errorNameForStatus(error.status);
+    return new ProviderError(name, 'anthropic', error.message);
+  }
+  return new ProviderError('ProviderUnavailable', 'anthropic', (error as Error).message);
+}
+
+export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
+  const client = new Anthropic({
+    apiKey: options.apiKey,
+    ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+    maxRetries: options.maxRetries ?? 2,
+    timeout: options.timeoutMs ?? 50_000,
+  });
+  return {
+    model: options.model,
+    async write({ system, prompt, maxTokens }) {
+      try {
+        const message = await client.messages.create({
+          model: options.model,
+          max_tokens: maxTokens,
+          system,
+          messages: [{ role: 'user', content: prompt }],
+        });
+        const text = message.content
+          .map((block) => (block.type === 'text' ? block.text : ''))
+          .join('')
+          .trim();
+        return { text, usage: { input_tokens: message.usage.input_tokens, output_tokens: message.usage.output_tokens } };
+      } catch (error) {
+        throw toProviderError(error);
+      }
+    },
+    async structured({ system, prompt, maxTokens, toolName, toolDescription, inputSchema }) {
+      try {
+        // A forced tool call returns JSON shaped by the tool's input schema.
+        const message = await client.messages.create({
+          model: options.model,
+          max_tokens: maxTokens,
+          system,
+          messages: [{ role: 'user', content: prompt }],
+          tools: [{ name: toolName, description: toolDescription, input_schema: inputSchema as Anthropic.Tool.InputSchema }],
+          tool_choice: { type: 'tool', name: toolName },
+        });
+        const call = message.content.find((block) => block.type === 'tool_use' && block.name === toolName);
+        if (!call || call.type !== 'tool_use') {
+          throw new ProviderError('ProviderUnavailable', 'anthropic', `the model did not call ${toolName} (stop_reason ${message.stop_reason})`);
+        }
+        return { value: call.input, usage: { input_tokens: message.usage.input_tokens, output_tokens: message.usage.output_tokens } };
+      } catch (error) {
+        throw error instanceof ProviderError ? error : toProviderError(error);
+      }
+    },
+  };
+}

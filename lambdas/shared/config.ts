@@ -1,0 +1,47 @@
+/**
+ * Everything a handler reads from its environment, read in one place and checked on first use.
+ * API keys are never environment variables of a deployed function: there they come from Secrets Manager.
+ * Locally (no AWS) the keys may come from the process environment.
+ */
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`configuration: environment variable ${name} is not set`);
+  return value;
+}
+
+export const config = {
+  get bucketName() {
+    return required('BUCKET_NAME');
+  },
+  get jobsTableName() {
+    return required('JOBS_TABLE_NAME');
+  },
+  get stateMachineArn() {
+    return required('STATE_MACHINE_ARN');
+  },
+  get llmModel() {
+    return process.env.LLM_MODEL ?? 'claude-sonnet-4-5';
+  },
+  get tavilyBaseUrl() {
+    return process.env.TAVILY_BASE_URL || undefined;
+  },
+  get anthropicBaseUrl() {
+    return process.env.ANTHROPIC_BASE_URL || undefined;
+  },
+};
+
+/** Secrets are cached for five minutes per warm container: one Secrets Manager call, not one per company. */
+const SECRET_MAX_AGE_SECONDS = 300;
+
+export async function apiKey(provider: 'tavily' | 'anthropic'): Promise<string> {
+  const prefix = provider.toUpperCase();
+  const fromEnvironment = process.env[`${prefix}_API_KEY`];
+  if (fromEnvironment) return fromEnvironment;
+  const secretArn = process.env[`${prefix}_SECRET_ARN`];
+  if (!secretArn) throw new Error(`configuration: neither ${prefix}_API_KEY (local runs) nor ${prefix}_SECRET_ARN is set`);
+  const secret = await getSecret<string>(secretArn, { maxAge: SECRET_MAX_AGE_SECONDS });
+  if (!secret) throw new Error(`configuration: the secret ${secretArn} is empty`);
+  return secret.trim();
+}

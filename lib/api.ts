@@ -1,0 +1,110 @@
+/** The REST API: submit a batch, read a job. IAM-authorised, validated and throttled at the edge. */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  JsonSchemaVersion,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  Model,
+  RequestValidator,
+  RestApi,
+  type JsonSchema,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { batchRequestSchema } from '../lambdas/core/contracts';
+import { AgentFunction } from './agent-function';
+
+export interface ApiProps {
+  jobsTable: ITable;
+  bucket: IBucket;
+  stateMachine: IStateMachine;
+  /** Requests per second across the stage, and the burst above it. */
+  throttle?: { rateLimit: number; burstLimit: number };
+}
+
+/** API Gateway models speak JSON Schema draft 4; the contract's zod schema is the one source. */
+export function batchRequestModelSchema(): JsonSchema {
+  const { $schema: _dropped, ...schema } = z.toJSONSchema(batchRequestSchema, { target: 'draft-4', io: 'input' }) as Record<string, unknown>;
+  return { schema: JsonSchemaVersion.DRAFT4, ...schema } as JsonSchema;
+}
+
+export class Api extends Construct {
+  readonly restApi: RestApi;
+  readonly submit: AgentFunction;
+  readonly jobStatus: AgentFunction;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    const data = { BUCKET_NAME: props.bucket.bucketName, JOBS_TABLE_NAME: props.jobsTable.tableName };
+
+    this.submit = new AgentFunction(this, 'SubmitBatch', {
+      handler: 'submit-batch',
+      description: 'Dossier API: POST /research/batch',
+      timeout: Duration.seconds(29),
+      environment: { ...data, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+    });
+    this.jobStatus = new AgentFunction(this, 'JobStatus', {
+      handler: 'job-status',
+      description: 'Dossier API: GET /jobs/{job_id}',
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+      environment: data,
+    });
+    props.bucket.grantPut(this.submit, 'jobs/*');
+    props.jobsTable.grantReadWriteData(this.submit);
+    props.stateMachine.grantStartExecution(this.submit);
+    props.jobsTable.grantReadData(this.jobStatus);
+
+    const throttle = props.throttle ?? { rateLimit: 10, burstLimit: 20 };
+    this.restApi = new RestApi(this, 'RestApi', {
+      restApiName: 'dossier',
+      description: 'Dossier: company research at batch scale',
+      deployOptions: {
+        stageName: 'v1',
+        throttlingRateLimit: throttle.rateLimit,
+        throttlingBurstLimit: throttle.burstLimit,
+        tracingEnabled: true,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        accessLogDestination: new LogGroupLogDestination(
+          new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+        ),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+      },
+      // Callers sign requests with SigV4 (IAM); no shared tokens to leak.
+      defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+      cloudWatchRole: true,
+    });
+
+    const validateBody = new RequestValidator(this, 'BodyValidator', {
+      restApi: this.restApi,
+      validateRequestBody: true,
+      validateRequestParameters: false,
+    });
+    const batchModel = new Model(this, 'BatchRequestModel', {
+      restApi: this.restApi,
+      contentType: 'application/json',
+      modelName: 'BatchRequest',
+      schema: batchRequestModelSchema(),
+    });
+
+    const research = this.restApi.root.addResource('research');
+    research.addResource('batch').addMethod('POST', new LambdaIntegration(this.submit), {
+      requestValidator: validateBody,
+      requestModels: { 'application/json': batchModel },
+    });
+    this.restApi.root
+      .addResource('jobs')
+      .addResource('{job_id}')
+      .addMethod('GET', new LambdaIntegration(this.jobStatus), {
+        requestParameters: { 'method.request.path.job_id': true },
+      });
+  }
+}

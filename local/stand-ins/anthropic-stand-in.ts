@@ -1,0 +1,241 @@
+/**
+ * A local server that answers @anthropic-ai/sdk's messages.create with a deterministic "model":
+ * research notes are the sources' `- Label: value` lines with citations, and extraction maps
+ * note labels onto the forced tool's schema. Same request, same answer, no network.
+ */
+import { randomBytes } from 'node:crypto';
+import { coerceValue, matchField, parseFactLines, type PropertySchema } from './facts';
+import {
+  answerFault,
+  createFaultInjector,
+  sendError,
+  sendJson,
+  serveLocally,
+  type FaultRule,
+  type StandIn,
+} from './faults';
+
+export type AnthropicStandInOptions = { apiKey?: string; faults?: FaultRule[] };
+
+export const NO_FACTS_TEXT = 'No facts about the company were found in the search results.';
+
+type Source = { id: number; url: string; title: string; content: string };
+
+const ENTITIES: Record<string, string> = { '&quot;': '"', '&apos;': "'", '&#39;': "'", '&lt;': '<', '&gt;': '>', '&amp;': '&' };
+const decodeEntities = (text: string) => text.replace(/&(?:quot|apos|#39|lt|gt|amp);/g, (e) => ENTITIES[e] ?? e);
+
+/** Reads `<source id="1" url="…" title="…">…</source>` blocks, in the order they appear. */
+export function parseSources(text: string): Source[] {
+  const sources: Source[] = [];
+  for (const m of text.matchAll(/<source\b([^>]*)>([\s\S]*?)<\/source>/g)) {
+    const attrs: Record<string, string> = {};
+    for (const a of (m[1] ?? '').matchAll(/([\w-]+)\s*=\s*"([^"]*)"/g)) {
+      if (a[1] !== undefined && a[2] !== undefined) attrs[a[1].toLowerCase()] = decodeEntities(a[2]);
+    }
+    const id = Number(attrs.id);
+    sources.push({
+      // Unnumbered blocks get their position, which is what a reader would cite them by.
+      id: Number.isInteger(id) && id > 0 ? id : sources.length + 1,
+      url: attrs.url ?? '',
+      title: attrs.title ?? '',
+      content: m[2] ?? '',
+    });
+  }
+  return sources;
+}
+
+const normalise = (text: string) => text.toLowerCase().replace(/\s+/g, ' ').trim();
+
+/** The notes a careful analyst would write: every stated fact once, with every source that states it. */
+export function writeResearchNotes(userText: string): string {
+  const lines: { label: string; value: string; citations: number[] }[] = [];
+  const byFact = new Map<string, (typeof lines)[number]>();
+  for (const source of parseSources(userText)) {
+    for (const fact of parseFactLines(source.content)) {
+      const key = `${normalise(fact.label)}\u0000${normalise(fact.value)}`;
+      const seen = byFact.get(key);
+      if (seen) {
+        if (!seen.citations.includes(source.id)) seen.citations.push(source.id);
+        continue;
+      }
+      // Conflicting values get their own line, so the extraction can see the disagreement.
+      const line = { label: fact.label, value: fact.value, citations: [source.id] };
+      byFact.set(key, line);
+      lines.push(line);
+    }
+  }
+  if (lines.length === 0) return NO_FACTS_TEXT;
+  return lines.map((l) => `- ${l.label}: ${l.value} ${l.citations.map((n) => `[${n}]`).join('')}`).join('\n');
+}
+
+/** `[n] https://…` lines: where each citation number points. */
+export function parseSourceList(text: string): Map<number, string> {
+  const urls = new Map<number, string>();
+  for (const m of text.matchAll(/^[ \t]*(?:[-*][ \t]+)?\[(\d+)\][^\n]*?((?:https?|file):\/\/[^\s<>"\]]+)/gm)) {
+    const n = Number(m[1]);
+    if (m[2] !== undefined && !urls.has(n)) urls.set(n, m[2]);
+  }
+  return urls;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Fills the forced tool's `data` from the notes. Returns an error message when the schema is not
+ * the `{ data, field_sources, confidence_score }` shape Dossier sends.
+ */
+export function extractFromNotes(userText: string, inputSchema: unknown): { input: Record<string, unknown> } | { error: string } {
+  const properties = isRecord(inputSchema) && isRecord(inputSchema.properties) ? inputSchema.properties : undefined;
+  const dataSchema = properties?.data;
+  if (!isRecord(dataSchema) || !isRecord(dataSchema.properties)) {
+    return { error: 'The stand-in only answers tools whose input_schema has a `data` object with `properties`.' };
+  }
+
+  const facts = parseFactLines(userText);
+  const sourceUrls = parseSourceList(userText);
+  // Labels compared case- and space-insensitively: "Total funding" and "total  funding" are one label.
+  const groups = new Map<string, typeof facts>();
+  for (const fact of facts) {
+    const key = normalise(fact.label);
+    const group = groups.get(key);
+    if (group) group.push(fact);
+    else groups.set(key, [fact]);
+  }
+  const labels = [...groups.values()].map((g) => g[0]!.label);
+
+  const data: Record<string, unknown> = {};
+  const fieldSources: Record<string, string> = {};
+  const fields = Object.entries(dataSchema.properties);
+  let filled = 0;
+  let conflicts = 0;
+  for (const [name, raw] of fields) {
+    const schema: PropertySchema = isRecord(raw) ? (raw as PropertySchema) : {};
+    const description = typeof schema.description === 'string' ? schema.description : typeof schema.title === 'string' ? schema.title : '';
+    const label = matchField(name, description, labels);
+    const group = label === undefined ? undefined : groups.get(normalise(label));
+    const first = group?.[0];
+    if (!group || !first) continue;
+    const value = coerceValue(first.value, schema);
+    if (value === undefined) continue;
+    data[name] = value;
+    filled += 1;
+    if (new Set(group.map((f) => normalise(f.value))).size > 1) conflicts += 1;
+    const cited = first.citations[0] === undefined ? undefined : sourceUrls.get(first.citations[0]);
+    if (cited) fieldSources[name] = cited;
+  }
+
+  const confidence = filled === 0 ? 0 : Math.round((filled / fields.length) * (conflicts > 0 ? 0.6 : 0.95) * 100) / 100;
+  const input: Record<string, unknown> = { data };
+  // Only the keys the tool declares, as a schema-following model would.
+  if (properties && 'field_sources' in properties) input.field_sources = fieldSources;
+  if (properties && 'confidence_score' in properties) input.confidence_score = confidence;
+  return { input };
+}
+
+/** Text of a message's content, whether a plain string or a list of blocks. */
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((block: unknown) => {
+      if (!isRecord(block)) return '';
+      if (block.type === 'text' && typeof block.text === 'string') return block.text;
+      if (block.type === 'tool_result') return contentText(block.content);
+      if (block.type === 'document' && isRecord(block.source) && typeof block.source.data === 'string') return block.source.data;
+      return '';
+    })
+    .join('\n');
+}
+
+const estimateTokens = (chars: number) => Math.max(1, Math.ceil(chars / 4));
+const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
+
+export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promise<StandIn> {
+  const faults = createFaultInjector(opts.faults);
+
+  return serveLocally('anthropic', (req, res, bodyText) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const isCount = path === '/v1/messages/count_tokens';
+    if (req.method !== 'POST' || (path !== '/v1/messages' && !isCount)) {
+      return sendError(res, 'anthropic', 404, `Not found: ${req.method} ${path}`);
+    }
+    if (opts.apiKey !== undefined) {
+      // SDK 1.x sends the key as `Authorization: Bearer`; older clients and curl use `x-api-key`.
+      const header = req.headers['x-api-key'];
+      const viaHeader = Array.isArray(header) ? header[0] : header;
+      const viaBearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
+      if (viaHeader !== opts.apiKey && viaBearer !== opts.apiKey) {
+        return sendError(res, 'anthropic', 401, viaHeader || viaBearer ? 'invalid x-api-key' : 'x-api-key header is required');
+      }
+    }
+    if (answerFault(res, 'anthropic', faults, bodyText)) return;
+
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(bodyText);
+      if (!isRecord(parsed)) throw new Error('not an object');
+      body = parsed;
+    } catch {
+      return sendError(res, 'anthropic', 400, 'The request body is not a JSON object.');
+    }
+    const messages = Array.isArray(body.messages) ? body.messages.filter(isRecord) : [];
+    if (typeof body.model !== 'string' || messages.length === 0) {
+      return sendError(res, 'anthropic', 400, '`model` and a non-empty `messages` list are required.');
+    }
+
+    const systemText = contentText(body.system);
+    const userText = messages.filter((m) => m.role === 'user').map((m) => contentText(m.content)).join('\n');
+    const requestChars = systemText.length + messages.reduce((sum, m) => sum + contentText(m.content).length, 0) + JSON.stringify(body.tools ?? '').length;
+    const inputTokens = estimateTokens(requestChars);
+    if (isCount) return sendJson(res, 200, { input_tokens: inputTokens });
+
+    if (typeof body.max_tokens !== 'number' || body.max_tokens < 1) {
+      return sendError(res, 'anthropic', 400, '`max_tokens` must be a positive number.');
+    }
+    if (body.stream === true) {
+      return sendError(res, 'anthropic', 400, 'The stand-in does not stream; call messages.create without `stream`.');
+    }
+
+    const reply = (content: unknown[], stopReason: string, outputChars: number) =>
+      sendJson(
+        res,
+        200,
+        {
+          id: newId('msg'),
+          type: 'message',
+          role: 'assistant',
+          model: body.model,
+          content,
+          stop_reason: stopReason,
+          stop_sequence: null,
+          usage: { input_tokens: inputTokens, output_tokens: estimateTokens(outputChars) },
+        },
+        { 'request-id': newId('req') },
+      );
+
+    const tools = Array.isArray(body.tools) ? body.tools.filter(isRecord) : [];
+    if (tools.length === 0) {
+      let text = writeResearchNotes(userText);
+      let stopReason = 'end_turn';
+      // A real model stops mid-sentence at max_tokens; callers must cope with that here too.
+      const limit = body.max_tokens * 4;
+      if (text.length > limit) {
+        text = text.slice(0, limit);
+        stopReason = 'max_tokens';
+      }
+      return reply([{ type: 'text', text }], stopReason, text.length);
+    }
+
+    const choice = isRecord(body.tool_choice) ? body.tool_choice : {};
+    const tool =
+      choice.type === 'tool' ? tools.find((t) => t.name === choice.name)
+      : choice.type === 'any' && tools.length === 1 ? tools[0]
+      : undefined;
+    if (!tool || typeof tool.name !== 'string') {
+      return sendError(res, 'anthropic', 400, 'The stand-in only answers a forced tool call: tool_choice {type:"tool", name} naming one of `tools`.');
+    }
+    const result = extractFromNotes(userText, tool.input_schema);
+    if ('error' in result) return sendError(res, 'anthropic', 400, result.error);
+    return reply([{ type: 'tool_use', id: newId('toolu'), name: tool.name, input: result.input }], 'tool_use', JSON.stringify(result.input).length);
+  });
+}

@@ -1,0 +1,159 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * Makes a stand-in fail on purpose: a request whose raw JSON body contains `match`
+ * (case-insensitive) gets `status`, `times` times, or always when `times` is undefined.
+ */
+export type FaultRule = { match: string; status: number; times?: number };
+
+/** Each provider has its own error body; the SDKs read their own shape to build the message. */
+export type ErrorDialect = 'tavily' | 'anthropic';
+
+export type FaultInjector = {
+  /** The rule that fires for this body (consuming one of its `times`), if any. */
+  take(bodyText: string): FaultRule | undefined;
+};
+
+export function createFaultInjector(rules: readonly FaultRule[] = []): FaultInjector {
+  // Copied per server so one rule list can be reused without servers sharing the remaining counts.
+  const state = rules.map((rule) => ({ rule, needle: rule.match.toLowerCase(), left: rule.times ?? Infinity }));
+  return {
+    take(bodyText) {
+      const haystack = bodyText.toLowerCase();
+      for (const s of state) {
+        if (s.left > 0 && haystack.includes(s.needle)) {
+          s.left -= 1;
+          return s.rule;
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  402: 'billing_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  408: 'timeout_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  504: 'timeout_error',
+  529: 'overloaded_error',
+};
+
+export function errorBody(dialect: ErrorDialect, status: number, message: string): unknown {
+  if (dialect === 'tavily') return { detail: { error: message } };
+  const type = ANTHROPIC_ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
+  return { type: 'error', error: { type, message } };
+}
+
+function isRetryable(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+export function errorHeaders(status: number): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (status === 429) headers['retry-after'] = '0';
+  // The Anthropic SDK ignores a zero delay and falls back to ~0.5-8 s backoff;
+  // 1 ms is the smallest delay it honours, which keeps offline retries instant.
+  if (isRetryable(status)) headers['retry-after-ms'] = '1';
+  return headers;
+}
+
+const FAULT_MESSAGES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  408: 'Request timeout',
+  429: 'Rate limit exceeded',
+  500: 'Internal server error',
+  502: 'Bad gateway',
+  503: 'Service unavailable',
+  504: 'Gateway timeout',
+  529: 'Overloaded',
+};
+
+/** The status is part of the text because the Tavily SDK throws only `detail.error`, dropping the status. */
+export function faultMessage(status: number): string {
+  return `${FAULT_MESSAGES[status] ?? 'Error'} (HTTP ${status}, injected fault)`;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, dialect: ErrorDialect, status: number, message: string): void {
+  sendJson(res, status, errorBody(dialect, status, message), errorHeaders(status));
+}
+
+/** Answers the request with an injected fault when a rule fires; true when it did. */
+export function answerFault(res: ServerResponse, dialect: ErrorDialect, injector: FaultInjector, bodyText: string): boolean {
+  const rule = injector.take(bodyText);
+  if (!rule) return false;
+  sendError(res, dialect, rule.status, faultMessage(rule.status));
+  return true;
+}
+
+export function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export type StandIn = { readonly url: string; close(): Promise<void>; readonly requests: number };
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, bodyText: string) => void | Promise<void>;
+
+/**
+ * Shared plumbing of both stand-ins: a loopback server on a free port that counts requests,
+ * hands each handler the whole body, and turns a handler crash into a 500 in the provider's shape.
+ */
+export function serveLocally(dialect: ErrorDialect, handle: Handler): Promise<StandIn> {
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests += 1;
+    readBody(req)
+      .then((bodyText) => handle(req, res, bodyText))
+      .catch((err: unknown) => {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        sendError(res, dialect, 500, `Stand-in failure: ${err instanceof Error ? err.message : String(err)}`);
+      });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        get requests() {
+          return requests;
+        },
+        close: () =>
+          new Promise<void>((done, fail) => {
+            server.close((err) => (err ? fail(err) : done()));
+            // The SDKs keep connections alive; without this, close() waits for them to time out.
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
