@@ -6,7 +6,7 @@ import { fieldsOf, isFilled, type SchemaField } from './json-schema';
 const REQUIRED_WEIGHT = 2;
 const OPTIONAL_WEIGHT = 1;
 /** Below this the extraction itself doubted its answer: worth saying so in the result. */
-const LOW_CONFIDENCE = 0.5;
+const LOW_CONFIDENCE = 0.7;
 
 export function completenessScore(fields: SchemaField[], data: Record<string, unknown>): number {
   let total = 0;

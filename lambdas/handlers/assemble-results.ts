@@ -7,7 +7,7 @@ import { extractionSchemaSchema } from '../core/contracts';
 import { failedResult } from '../core/company-result';
 import { matchToManifest, toCsv, toJsonl } from '../core/results-files';
 import { config } from '../shared/config';
-import { logger } from '../shared/observability';
+import { logger, metrics } from '../shared/observability';
 import { jobStore, resultStore } from '../shared/stores';
 import { taskHandler } from '../shared/task-handler';
 import { jobKeys } from '../store/result-store';
@@ -40,6 +40,7 @@ export const handler = taskHandler(assembleInputSchema, async ({ job_id, extract
   await results.putText(jobKeys.jsonl(job_id), toJsonl(present), 'application/x-ndjson');
   await results.putText(jobKeys.csv(job_id), toCsv(present, extraction_schema), 'text/csv');
   const completed = present.filter((r) => r.status === 'completed').length;
+  metrics.addMetric('CompaniesUnrecorded', 'Count', missing.length);
   return {
     total: manifest.length,
     completed,

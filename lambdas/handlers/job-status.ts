@@ -28,4 +28,4 @@ export const handler = httpHandler(async (event) => {
       : {}),
   };
   return json(200, view);
-});
+}, { emitsMetrics: false });

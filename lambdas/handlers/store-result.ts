@@ -44,7 +44,7 @@ export const handler = taskHandler(storeInputSchema, async (input) => {
 
   await resultStore().putCompanyResult(input.job_id, result);
   const counted = await jobStore().countOutcome(input.job_id, input.index, result.status, new Date());
-  if (counted) metrics.addMetric(result.status === 'completed' ? 'CompaniesCompleted' : 'CompaniesFailed', 'Count', 1);
+  metrics.addMetric(counted ? (result.status === 'completed' ? 'CompaniesCompleted' : 'CompaniesFailed') : 'DuplicateOutcomes', 'Count', 1);
   // Kept small on purpose: this is what the Distributed Map collects for every company.
   return { index: input.index, status: result.status, counted };
 });

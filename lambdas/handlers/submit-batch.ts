@@ -9,7 +9,7 @@ import { schemaProblem } from '../core/json-schema';
 import { sfnClient } from '../shared/aws-clients';
 import { config } from '../shared/config';
 import { httpHandler, json, problem } from '../shared/http';
-import { logger } from '../shared/observability';
+import { logger, metrics } from '../shared/observability';
 import { jobStore, resultStore } from '../shared/stores';
 import { jobKeys } from '../store/result-store';
 
@@ -75,6 +75,7 @@ export const handler = httpHandler(async (event) => {
     return problem(409, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request');
   }
 
+  if (created) metrics.addMetric('CompaniesSubmitted', 'Count', job.total);
   if (job.status === 'SUBMITTED') {
     // Also on a replay: the first attempt may have died between recording the job and starting it.
     try {

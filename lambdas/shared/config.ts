@@ -22,7 +22,7 @@ export const config = {
     return required('STATE_MACHINE_ARN');
   },
   get llmModel() {
-    return process.env.LLM_MODEL ?? 'claude-sonnet-4-5';
+    return process.env.LLM_MODEL ?? 'claude-sonnet-4-6';
   },
   get tavilyBaseUrl() {
     return process.env.TAVILY_BASE_URL || undefined;

@@ -14,7 +14,11 @@ export function problem(statusCode: number, error: string, message: string): API
   return json(statusCode, { error, message });
 }
 
-export function httpHandler(handle: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>) {
+/** `emitsMetrics: false` for handlers with nothing to count: Powertools warns on every empty flush. */
+export function httpHandler(
+  handle: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>,
+  options: { emitsMetrics: boolean } = { emitsMetrics: true },
+) {
   const guarded = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     try {
       return await handle(event, context);
@@ -24,5 +28,6 @@ export function httpHandler(handle: (event: APIGatewayProxyEvent, context: Conte
       return problem(500, 'internal_error', 'the request could not be completed; it is safe to retry');
     }
   };
-  return middy(guarded).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  const wrapped = middy(guarded).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger));
+  return options.emitsMetrics ? wrapped.use(logMetrics(metrics)) : wrapped;
 }

@@ -15,6 +15,8 @@ import {
   type StandIn,
 } from './faults';
 
+export type { FaultRule, StandIn } from './faults';
+
 export type AnthropicStandInOptions = { apiKey?: string; faults?: FaultRule[] };
 
 export const NO_FACTS_TEXT = 'No facts about the company were found in the search results.';

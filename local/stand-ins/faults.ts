@@ -142,17 +142,19 @@ export function serveLocally(dialect: ErrorDialect, handle: Handler): Promise<St
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo;
+      let closing: Promise<void> | undefined;
       resolve({
         url: `http://127.0.0.1:${port}`,
         get requests() {
           return requests;
         },
+        // Idempotent, so callers can close in both a finally block and a test's afterAll.
         close: () =>
-          new Promise<void>((done, fail) => {
+          (closing ??= new Promise<void>((done, fail) => {
             server.close((err) => (err ? fail(err) : done()));
             // The SDKs keep connections alive; without this, close() waits for them to time out.
             server.closeAllConnections();
-          }),
+          })),
       });
     });
   });

@@ -11,6 +11,8 @@ import {
   type StandIn,
 } from './faults';
 
+export type { FaultRule, StandIn } from './faults';
+
 export type TavilyStandInOptions = { documents: CorpusDocument[]; apiKey?: string; faults?: FaultRule[] };
 
 export type SearchHit = { document: CorpusDocument; score: number };

@@ -1,0 +1,213 @@
+/**
+ * Dossier on one machine: the state machine synthesized from the CDK app, run by aws-local-stepfunctions;
+ * the same handler code in-process; DynamoDB and S3 embedded; Tavily and Anthropic either real (when both keys
+ * are set) or local stand-ins answering from a corpus of documents.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { resetAwsClients, s3Client } from '../lambdas/shared/aws-clients';
+import { ResultStore } from '../lambdas/store/result-store';
+import { emulateDistributedMaps } from './distributed-map';
+import { startEmbeddedAws } from './embedded-aws';
+import { loadCorpus } from './stand-ins/corpus';
+import type { FaultRule, StandIn } from './stand-ins/faults';
+import { startAnthropicStandIn } from './stand-ins/anthropic-stand-in';
+import { startTavilyStandIn } from './stand-ins/tavily-stand-in';
+import { StepFunctionsServer, type LocalExecution } from './step-functions-server';
+import {
+  dynamoTaskHandler,
+  itemReaderHandler,
+  lambdaTaskHandler,
+  resultWriterHandler,
+} from './task-handlers';
+import { LOCAL_REGION, coordinatorDefinition, localFunctions, synthesizeTemplate, type LocalFunction } from './template';
+
+export interface LocalRuntimeOptions {
+  /** Documents the search stand-in answers from. Required unless real providers are used. */
+  corpusDir?: string;
+  /** 'auto' uses the real providers when TAVILY_API_KEY and ANTHROPIC_API_KEY are both set. */
+  providers?: 'auto' | 'stand-ins';
+  /** Failures the stand-ins inject, to see retries and failure handling. */
+  faults?: { tavily?: FaultRule[]; anthropic?: FaultRule[] };
+  /** Replaces every Retry wait (milliseconds); tests set 0. By default the definition's backoff applies. */
+  retryIntervalMs?: number;
+  /** Handler log level (Powertools); WARN by default to keep the terminal readable. */
+  logLevel?: string;
+}
+
+export interface ApiResponse {
+  statusCode: number;
+  body: any;
+}
+
+export interface LocalRuntime {
+  providers: 'real' | 'stand-ins';
+  bucket: string;
+  results: ResultStore;
+  /** The deployed API's routes, served by the same handlers. */
+  api: {
+    submitBatch(body: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+    getJob(jobId: string): Promise<ApiResponse>;
+  };
+  /** Resolves when the job's execution ends. */
+  waitForJob(jobId: string): Promise<LocalExecution>;
+  stop(): Promise<void>;
+}
+
+/** The environment every function would get on AWS, merged; two functions disagreeing on a value is a bug. */
+function functionEnvironment(functions: LocalFunction[]): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const fn of functions) {
+    for (const [key, value] of Object.entries(fn.environment)) {
+      if (key === 'NODE_OPTIONS') continue;
+      if (merged[key] !== undefined && merged[key] !== value) {
+        throw new Error(`local runtime: functions disagree on ${key} (${merged[key]} vs ${value})`);
+      }
+      merged[key] = value;
+    }
+  }
+  return merged;
+}
+
+function apiEvent(method: string, resource: string, path: string, init: Partial<APIGatewayProxyEvent>): APIGatewayProxyEvent {
+  return {
+    httpMethod: method,
+    resource,
+    path,
+    headers: {},
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: { requestId: crypto.randomUUID(), stage: 'local', httpMethod: method, path, resourcePath: resource } as any,
+    ...init,
+  };
+}
+
+const lambdaContext = (name: string) => ({
+  functionName: name,
+  functionVersion: '$LATEST',
+  invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${name}`,
+  memoryLimitInMB: '512',
+  awsRequestId: crypto.randomUUID(),
+  logGroupName: `/aws/lambda/${name}`,
+  logStreamName: 'local',
+  callbackWaitsForEmptyEventLoop: false,
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+});
+
+function parseResponse(result: APIGatewayProxyResult): ApiResponse {
+  return { statusCode: result.statusCode, body: result.body ? JSON.parse(result.body) : undefined };
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  // The SDK's notice about Node 20 support says nothing about this run.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const template = synthesizeTemplate();
+  const functions = localFunctions(template);
+  const coordinator = coordinatorDefinition(template);
+  const aws = await startEmbeddedAws(template);
+  const standIns: StandIn[] = [];
+
+  const useReal = options.providers !== 'stand-ins' && !!process.env.TAVILY_API_KEY && !!process.env.ANTHROPIC_API_KEY;
+  const providerEnvironment: Record<string, string> = {};
+  if (!useReal) {
+    if (!options.corpusDir) throw new Error('local runtime: a corpus folder is needed when the real providers are not used');
+    const tavily = await startTavilyStandIn({ documents: loadCorpus(options.corpusDir), apiKey: 'tvly-local', faults: options.faults?.tavily });
+    const anthropic = await startAnthropicStandIn({ apiKey: 'sk-ant-local', faults: options.faults?.anthropic });
+    standIns.push(tavily, anthropic);
+    Object.assign(providerEnvironment, {
+      TAVILY_API_KEY: 'tvly-local',
+      TAVILY_BASE_URL: tavily.url,
+      ANTHROPIC_API_KEY: 'sk-ant-local',
+      ANTHROPIC_BASE_URL: anthropic.url,
+    });
+  }
+
+  const { definition, emulations } = emulateDistributedMaps(coordinator.definition as any);
+  const taskHandlers: Record<string, (input: any) => Promise<any>> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  const byArn = new Map(functions.map((fn) => [fn.arn, fn]));
+  let currentExecution = 'local';
+
+  const visit = (states: Record<string, any>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Map') visit((state.ItemProcessor ?? state.Iterator).States);
+      if (state.Type === 'Parallel') for (const branch of state.Branches) visit(branch.States);
+      if (state.Retry && options.retryIntervalMs !== undefined) retryIntervalOverrides[name] = options.retryIntervalMs;
+      if (state.Type !== 'Task') continue;
+      const reader = emulations.find((e) => e.readerState === name);
+      const writer = emulations.find((e) => e.writerState === name);
+      const fn = byArn.get(state.Resource);
+      if (reader) taskHandlers[name] = itemReaderHandler(reader);
+      else if (writer) taskHandlers[name] = resultWriterHandler(writer, () => currentExecution);
+      else if (fn) taskHandlers[name] = lambdaTaskHandler(fn, (state.TimeoutSeconds ?? 60) * 1000);
+      else if (/^arn:aws:states:::(aws-sdk:)?dynamodb:/.test(state.Resource)) taskHandlers[name] = dynamoTaskHandler(state.Resource);
+      else throw new Error(`local runtime: no local implementation for task ${name} (${state.Resource})`);
+    }
+  };
+  visit(definition.States);
+
+  const stepFunctions = new StepFunctionsServer({ stateMachineArn: coordinator.arn, definition, taskHandlers, retryIntervalOverrides });
+  await stepFunctions.listen();
+
+  const previousEnvironment = { ...process.env };
+  Object.assign(process.env, functionEnvironment(functions), providerEnvironment, {
+    STATE_MACHINE_ARN: coordinator.arn,
+    AWS_REGION: LOCAL_REGION,
+    // s3rver accepts only its own fixed key pair; dynalite accepts any.
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_ENDPOINT_URL_DYNAMODB: aws.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_S3: aws.s3Endpoint,
+    AWS_ENDPOINT_URL_SFN: stepFunctions.url,
+    POWERTOOLS_LOG_LEVEL: options.logLevel ?? process.env.DOSSIER_LOG_LEVEL ?? 'WARN',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_TRACE_ENABLED: 'false',
+  });
+  delete process.env.AWS_PROFILE;
+  resetAwsClients();
+
+  // Imported only now: the handlers read their environment when first loaded.
+  const submit = await import('../lambdas/handlers/submit-batch');
+  const jobStatus = await import('../lambdas/handlers/job-status');
+  const bucket = process.env.BUCKET_NAME!;
+
+  return {
+    providers: useReal ? 'real' : 'stand-ins',
+    bucket,
+    results: new ResultStore(s3Client(), bucket),
+    api: {
+      async submitBatch(body, headers = {}) {
+        const event = apiEvent('POST', '/research/batch', '/research/batch', {
+          headers: { 'content-type': 'application/json', ...headers },
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+        });
+        return parseResponse(await submit.handler(event, lambdaContext('SubmitBatch') as any));
+      },
+      async getJob(jobId) {
+        const event = apiEvent('GET', '/jobs/{job_id}', `/jobs/${jobId}`, { pathParameters: { job_id: jobId } });
+        return parseResponse(await jobStatus.handler(event, lambdaContext('JobStatus') as any));
+      },
+    },
+    async waitForJob(jobId) {
+      const execution = stepFunctions.execution(jobId);
+      if (!execution) throw new Error(`no execution was started for job ${jobId}`);
+      currentExecution = execution.name;
+      return execution.done;
+    },
+    async stop() {
+      await stepFunctions.close();
+      await Promise.all(standIns.map((s) => s.close()));
+      await aws.stop();
+      for (const key of Object.keys(process.env)) if (!(key in previousEnvironment)) delete process.env[key];
+      Object.assign(process.env, previousEnvironment);
+      resetAwsClients();
+    },
+  };
+}

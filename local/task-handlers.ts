@@ -1,0 +1,144 @@
+/**
+ * What runs behind each Task state locally: the same Lambda handler code in-process, the DynamoDB service
+ * integration against the embedded DynamoDB, and the emulated Distributed Map states against the embedded S3.
+ */
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as DynamoDB from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { s3Client } from '../lambdas/shared/aws-clients';
+import { PROJECT_ROOT } from '../lib/agent-function';
+import {
+  ITEMS_KEY,
+  RESULTS_KEY,
+  applyResultPath,
+  childOutcomes,
+  exceedsTolerance,
+  type MapEmulation,
+} from './distributed-map';
+import type { LocalFunction } from './template';
+
+type TaskHandler = (input: any) => Promise<any>;
+
+/** An error as the interpreter's Retry and Catch see it: `name` is the error, `message` the cause. */
+export class TaskError extends Error {
+  constructor(name: string, cause: string) {
+    super(cause);
+    this.name = name;
+  }
+}
+
+/**
+ * Invokes a handler the way Lambda would, and reports a thrown error the way Step Functions reports a Lambda
+ * error: the error's name, with a JSON cause holding errorType and errorMessage.
+ */
+export function lambdaTaskHandler(fn: LocalFunction, timeoutMs: number): TaskHandler {
+  let module: Promise<{ handler: (event: unknown, context: unknown) => Promise<unknown> }> | undefined;
+  return async (input) => {
+    module ??= import(pathToFileURL(path.join(PROJECT_ROOT, fn.entry)).href);
+    const { handler } = await module;
+    const deadline = Date.now() + timeoutMs;
+    const context = {
+      functionName: fn.logicalId,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: fn.arn,
+      memoryLimitInMB: '512',
+      awsRequestId: randomUUID(),
+      logGroupName: `/aws/lambda/${fn.logicalId}`,
+      logStreamName: 'local',
+      callbackWaitsForEmptyEventLoop: false,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    };
+    try {
+      // A JSON round trip, as the payload crosses the wire on AWS: no shared objects between states.
+      return JSON.parse(JSON.stringify((await handler(structuredClone(input), context)) ?? null));
+    } catch (error) {
+      const e = error as Error;
+      throw new TaskError(e.name || 'Error', JSON.stringify({ errorType: e.name, errorMessage: e.message }));
+    }
+  };
+}
+
+/** arn:aws:states:::dynamodb:updateItem and friends, with the parameters passed as the API takes them. */
+export function dynamoTaskHandler(resource: string): TaskHandler {
+  const action = resource.split(':').pop()!;
+  const commandName = `${action[0]!.toUpperCase()}${action.slice(1)}Command`;
+  const Command = (DynamoDB as unknown as Record<string, new (input: unknown) => any>)[commandName];
+  if (!Command) throw new Error(`local runtime: no DynamoDB action ${action} (resource ${resource})`);
+  // A plain client: the parameters already hold DynamoDB's typed attribute values ({"S": …}).
+  let client: DynamoDB.DynamoDBClient | undefined;
+  return async (input) => {
+    client ??= new DynamoDB.DynamoDBClient({});
+    try {
+      const { $metadata: _metadata, ...output } = await client.send(new Command(input));
+      return output;
+    } catch (error) {
+      const e = error as Error;
+      throw new TaskError(`DynamoDB.${e.name}`, e.message);
+    }
+  };
+}
+
+async function readObject(bucket: string, key: string): Promise<string> {
+  const response = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return response.Body!.transformToString();
+}
+
+/** ItemReader: the items of the map, read from S3 (JSON array, or CSV with a header row). */
+export function itemReaderHandler(emulation: MapEmulation): TaskHandler {
+  const config = emulation.itemReader?.ReaderConfig ?? {};
+  return async (parameters: { Bucket: string; Key: string }) => {
+    const text = await readObject(parameters.Bucket, parameters.Key);
+    let items: unknown[];
+    if (config.InputType === 'CSV') {
+      const [header, ...rows] = text.trim().split(/\r?\n/).map((line) => line.split(','));
+      items = rows.map((row) => Object.fromEntries(header!.map((h, i) => [h, row[i] ?? ''])));
+    } else {
+      items = JSON.parse(text);
+      if (!Array.isArray(items)) throw new TaskError('States.ItemReaderFailed', `s3://${parameters.Bucket}/${parameters.Key} does not hold a JSON array`);
+    }
+    return config.MaxItems ? items.slice(0, config.MaxItems) : items;
+  };
+}
+
+/**
+ * After the map: applies the tolerated failures, writes the results as ResultWriter would
+ * (<prefix>/<map run id>/SUCCEEDED_0.json, FAILED_0.json, manifest.json) and gives the map's output.
+ */
+export function resultWriterHandler(emulation: MapEmulation, executionName: () => string): TaskHandler {
+  return async (state: Record<string, unknown>) => {
+    const { [ITEMS_KEY]: _items, [RESULTS_KEY]: results, ...input } = state;
+    const outcomes = childOutcomes(results as unknown[]);
+    const failed = outcomes.filter((o) => o.failed);
+    if (exceedsTolerance(outcomes, emulation)) {
+      const first = failed[0]!.error!;
+      throw new TaskError(
+        'States.ExceedToleratedFailureThreshold',
+        `${failed.length} of ${outcomes.length} items failed, more than the map tolerates; first: ${first.Error}: ${first.Cause}`,
+      );
+    }
+
+    let mapOutput: unknown = outcomes.map((o) => (o.failed ? o.error : o.output));
+    const writer = emulation.resultWriter?.Parameters;
+    if (writer) {
+      const mapRunId = `${executionName()}-${randomUUID().slice(0, 8)}`;
+      const prefix = `${String(writer.Prefix ?? '').replace(/\/$/, '')}/${mapRunId}`;
+      const put = (key: string, body: unknown) =>
+        s3Client().send(new PutObjectCommand({ Bucket: writer.Bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json' }));
+      const files = [
+        { key: `${prefix}/SUCCEEDED_0.json`, entries: outcomes.filter((o) => !o.failed).map((o) => ({ Output: JSON.stringify(o.output), Status: 'SUCCEEDED' })) },
+        { key: `${prefix}/FAILED_0.json`, entries: failed.map((o) => ({ Error: o.error!.Error, Cause: o.error!.Cause, Status: 'FAILED' })) },
+      ];
+      for (const file of files) await put(file.key, file.entries);
+      const manifestKey = `${prefix}/manifest.json`;
+      await put(manifestKey, {
+        DestinationBucket: writer.Bucket,
+        MapRunArn: `arn:aws:states:local:map-run:${mapRunId}`,
+        ResultFiles: { SUCCEEDED: [{ Key: files[0]!.key, Size: outcomes.length - failed.length }], FAILED: [{ Key: files[1]!.key, Size: failed.length }] },
+      });
+      mapOutput = { MapRunArn: `arn:aws:states:local:map-run:${mapRunId}`, ResultWriterDetails: { Bucket: writer.Bucket, Key: manifestKey } };
+    }
+    return applyResultPath(input, emulation.resultPath, mapOutput);
+  };
+}
