@@ -126,7 +126,8 @@ export function extractFromNotes(userText: string, inputSchema: unknown): { inpu
     if (cited) fieldSources[name] = cited;
   }
 
-  const confidence = filled === 0 ? 0 : Math.round((filled / fields.length) * (conflicts > 0 ? 0.6 : 0.95) * 100) / 100;
+  // Confidence is about whether the values are right, not how many were found: completeness is scored elsewhere.
+  const confidence = filled === 0 ? 0 : conflicts > 0 ? 0.6 : 0.95;
   const input: Record<string, unknown> = { data };
   // Only the keys the tool declares, as a schema-following model would.
   if (properties && 'field_sources' in properties) input.field_sources = fieldSources;

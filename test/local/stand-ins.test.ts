@@ -266,8 +266,8 @@ describe('Anthropic stand-in through @anthropic-ai/sdk', () => {
       products: NORTHWIND_ABOUT,
       ceo: NORTHWIND_ABOUT,
     });
-    // Employees disagree (1,250 vs 1,400): 5 of 6 filled, scaled down for the conflict.
-    expect(input.confidence_score).toBe(0.5);
+    // Employees disagree (1,250 vs 1,400): the conflict lowers confidence.
+    expect(input.confidence_score).toBe(0.6);
 
     const agreeing = await extract(client, userText.replace('- Employees: 1,400 [2]\n', ''), {
       employee_count: { type: 'integer' },

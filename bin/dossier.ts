@@ -1,0 +1,186 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * The Dossier CLI. `run` researches a batch on this machine through the same path a deployed batch takes:
+ * the submit handler, the state machine synthesized from the CDK app, the storage handlers.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CompanyResult, JobView } from '../lambdas/core/contracts';
+import { jobKeys } from '../lambdas/store/result-store';
+import { startLocalRuntime } from '../local/runtime';
+import { readCompanies } from '../local/companies-file';
+
+const USAGE = `Usage: dossier run <companies-file> --schema <schema.json> [options]
+
+Researches every company in the file (one name per line, or a CSV with a company/company_name/name column)
+and writes out/<job_id>/results.jsonl and results.csv.
+
+Options:
+  --schema <file>          JSON Schema of the fields to research (required)
+  --max-iterations <n>     research → extraction → reflection rounds per company, 1–5 (default 2)
+  --max-queries <n>        search queries per round, 1–10 (default 3)
+  --corpus <folder>        your own documents (.md/.txt) for the offline search stand-in
+                           (default: examples/corpus); ignored when real provider keys are set
+  --offline                use the stand-ins even if TAVILY_API_KEY and ANTHROPIC_API_KEY are set
+  --out <folder>           where results go (default: out)
+  -h, --help               this text
+
+With TAVILY_API_KEY and ANTHROPIC_API_KEY in the environment the run uses the real providers.`;
+
+function fail(message: string): never {
+  process.stderr.write(`dossier: ${message}\n`);
+  process.exit(2);
+}
+
+function readJson(file: string, what: string): unknown {
+  if (!existsSync(file)) fail(`${what} ${file} does not exist`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    fail(`${what} ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function integerOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) fail(`--${name} must be a whole number, got "${value}"`);
+  return n;
+}
+
+function progressLine(view: JobView): string {
+  const { total, completed, failed } = view.progress;
+  const width = 30;
+  const filled = total ? Math.round(((completed + failed) / total) * width) : 0;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${completed + failed}/${total}  completed ${completed}  failed ${failed}  (${view.status.toLowerCase()})`;
+}
+
+function summary(results: CompanyResult[], seconds: number): string {
+  const completed = results.filter((r) => r.status === 'completed');
+  const failed = results.filter((r) => r.status === 'failed');
+  const complete = completed.filter((r) => r.complete);
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  const cost = results.reduce((sum, r) => sum + r.cost.usd, 0);
+  const lines = [
+    '',
+    `Companies: ${results.length}   completed: ${completed.length}   failed: ${failed.length}   (${seconds.toFixed(1)} s)`,
+    `Complete records: ${complete.length}   mean completeness: ${mean(completed.map((r) => r.completeness_score)).toFixed(3)}   mean confidence: ${mean(completed.map((r) => r.confidence_score)).toFixed(2)}`,
+    `Estimated provider cost: $${cost.toFixed(4)} ($${(results.length ? cost / results.length : 0).toFixed(4)} per company)`,
+  ];
+  const partial = completed.filter((r) => !r.complete);
+  if (partial.length) {
+    lines.push('', 'Incomplete records:');
+    for (const r of partial) lines.push(`  ${r.company_name}: missing ${r.missing_fields.join(', ')}`);
+  }
+  const doubtful = completed.filter((r) => r.quality_issues.length);
+  if (doubtful.length) {
+    lines.push('', 'Quality issues:');
+    for (const r of doubtful) lines.push(`  ${r.company_name}: ${r.quality_issues.join('; ')}`);
+  }
+  if (failed.length) {
+    lines.push('', 'Failed:');
+    for (const r of failed) lines.push(`  ${r.company_name}: ${r.failure_reason}`);
+  }
+  return lines.join('\n');
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      schema: { type: 'string' },
+      'max-iterations': { type: 'string' },
+      'max-queries': { type: 'string' },
+      corpus: { type: 'string' },
+      out: { type: 'string' },
+      offline: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const [companiesFile] = positionals;
+  if (!companiesFile) fail(`name a companies file\n\n${USAGE}`);
+  if (!values.schema) fail('--schema is required: a JSON Schema of the fields to research');
+  if (!existsSync(companiesFile)) fail(`companies file ${companiesFile} does not exist`);
+  const companies = readCompanies(readFileSync(companiesFile, 'utf8'), companiesFile);
+  if (companies.length === 0) fail(`${companiesFile} lists no companies`);
+  const schema = readJson(values.schema, 'schema');
+  const corpusDir = values.corpus ?? path.join(import.meta.dirname, '..', 'examples', 'corpus');
+
+  const started = Date.now();
+  const runtime = await startLocalRuntime({ corpusDir, providers: values.offline ? 'stand-ins' : 'auto' });
+  try {
+    process.stdout.write(`Dossier: ${companies.length} companies, providers: ${runtime.providers === 'real' ? 'Tavily and Anthropic' : `local stand-ins over ${corpusDir}`}\n`);
+    const submitted = await runtime.api.submitBatch({
+      companies,
+      extraction_schema: schema,
+      ...(values['max-iterations'] ? { max_iterations: integerOption(values['max-iterations'], 'max-iterations') } : {}),
+      ...(values['max-queries'] ? { max_queries: integerOption(values['max-queries'], 'max-queries') } : {}),
+    });
+    if (submitted.statusCode !== 202) {
+      process.stderr.write(`dossier: the batch was refused (${submitted.statusCode}): ${submitted.body?.message ?? JSON.stringify(submitted.body)}\n`);
+      return 2;
+    }
+    const jobId: string = submitted.body.job_id;
+    process.stdout.write(`Job ${jobId}\n`);
+
+    // Progress is read the way a client of the API would: GET /jobs/{job_id}, until the execution ends.
+    let finished = false;
+    const execution = runtime.waitForJob(jobId).finally(() => (finished = true));
+    const tty = process.stdout.isTTY;
+    let last = '';
+    while (!finished) {
+      const line = progressLine((await runtime.api.getJob(jobId)).body as JobView);
+      if (line !== last) process.stdout.write(tty ? `\r${line}` : `${line}\n`);
+      last = line;
+      await Promise.race([execution, new Promise((resolve) => setTimeout(resolve, 250))]);
+    }
+    const outcome = await execution;
+    const view = (await runtime.api.getJob(jobId)).body as JobView;
+    process.stdout.write(`${tty ? '\r' : ''}${progressLine(view)}\n`);
+    if (outcome.status !== 'SUCCEEDED') {
+      process.stderr.write(`dossier: the batch failed: ${outcome.error}: ${outcome.cause}\n`);
+      return 1;
+    }
+
+    const outDir = path.join(values.out ?? 'out', jobId);
+    mkdirSync(outDir, { recursive: true });
+    const jsonl = (await runtime.results.getText(jobKeys.jsonl(jobId)))!;
+    writeFileSync(path.join(outDir, 'results.jsonl'), jsonl);
+    writeFileSync(path.join(outDir, 'results.csv'), (await runtime.results.getText(jobKeys.csv(jobId)))!);
+    const results = jsonl.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as CompanyResult);
+    process.stdout.write(`${summary(results, (Date.now() - started) / 1000)}\n\nResults: ${outDir}/results.jsonl and results.csv\n`);
+    return 0;
+  } finally {
+    await runtime.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'run':
+      return run(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      fail(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`dossier: ${(error as Error).stack ?? error}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,209 @@
+/**
+ * A batch end to end on the local runtime: submitted through the API handler, run by the state machine
+ * synthesized from the CDK app, stored in the embedded S3 and DynamoDB, with provider failures injected.
+ */
+import { readFileSync } from 'node:fs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CompanyResult, ExtractionSchema } from '../../lambdas/core/contracts';
+import { recordProblems } from '../../lambdas/core/json-schema';
+import { documentClient } from '../../lambdas/shared/aws-clients';
+import { DynamoJobStore } from '../../lambdas/store/job-store';
+import { jobKeys } from '../../lambdas/store/result-store';
+import { loadCorpus } from '../../local/stand-ins/corpus';
+import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+
+const schema = JSON.parse(readFileSync('examples/schema.json', 'utf8')) as ExtractionSchema;
+const corpusUrls = new Set(loadCorpus('examples/corpus').map((d) => d.url));
+
+const companies = [
+  'Brightgull Robotics',
+  'Quenvale Fieldworks', // every search for it fails with 503
+  'Tallowmere Payments', // one search is rate-limited once, then succeeds
+  'Amberfold Textiles', // the LLM answers 500 every time
+  'Glassmoth Diagnostics', // never names its CEO: incomplete after every round
+  'Ptarmigan Ledgerworks', // not in the corpus at all
+  'Mercury', // two corpus companies share the name
+  'Mercury Freight',
+];
+
+let runtime: LocalRuntime;
+let jobId: string;
+let results: CompanyResult[];
+
+const byName = (name: string) => results.find((r) => r.company_name === name)!;
+
+beforeAll(async () => {
+  runtime = await startLocalRuntime({
+    corpusDir: 'examples/corpus',
+    providers: 'stand-ins',
+    retryIntervalMs: 0,
+    faults: {
+      tavily: [
+        { match: 'Quenvale Fieldworks', status: 503 },
+        { match: 'Tallowmere Payments', status: 429, times: 1 },
+      ],
+      anthropic: [{ match: 'Amberfold Textiles', status: 500 }],
+    },
+  });
+  const submitted = await runtime.api.submitBatch({ companies, extraction_schema: schema, max_iterations: 2 });
+  expect(submitted.statusCode).toBe(202);
+  jobId = submitted.body.job_id;
+  const execution = await runtime.waitForJob(jobId);
+  expect(execution.status, `${execution.error}: ${execution.cause}`).toBe('SUCCEEDED');
+  const jsonl = await runtime.results.getText(jobKeys.jsonl(jobId));
+  results = jsonl!.trim().split('\n').map((line) => JSON.parse(line));
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+describe('a submitted batch', () => {
+  it('answers 202 with the job and its size', async () => {
+    const job = await runtime.api.getJob(jobId);
+    expect(job.statusCode).toBe(200);
+    expect(job.body).toMatchObject({ job_id: jobId, status: 'COMPLETED' });
+    expect(job.body.results.jsonl).toBe(`s3://${runtime.bucket}/${jobKeys.jsonl(jobId)}`);
+  });
+
+  it('has exactly one result per company, in batch order', () => {
+    expect(results.map((r) => r.company_name)).toEqual(companies);
+    expect(results.map((r) => r.index)).toEqual(companies.map((_, i) => i));
+  });
+
+  it('counts every company once in DynamoDB: completed + failed = submitted', async () => {
+    const job = (await runtime.api.getJob(jobId)).body;
+    expect(job.progress).toEqual({ total: companies.length, completed: companies.length - 2, failed: 2 });
+    const { Item } = await documentClient().send(
+      new GetCommand({ TableName: process.env.JOBS_TABLE_NAME, Key: { job_id: jobId } }),
+    );
+    expect((Item!.counted as Set<string>).size).toBe(companies.length);
+    expect(Item!.execution_arn).toContain(jobId);
+  });
+
+  it('records a company whose provider keeps failing as failed, with the reason', () => {
+    const quenvale = byName('Quenvale Fieldworks');
+    expect(quenvale.status).toBe('failed');
+    expect(quenvale.failure_reason).toMatch(/ProviderUnavailable/);
+    expect(quenvale.complete).toBe(false);
+    const amberfold = byName('Amberfold Textiles');
+    expect(amberfold.status).toBe('failed');
+    expect(amberfold.failure_reason).toMatch(/ProviderUnavailable: anthropic/);
+  });
+
+  it('retries a rate-limited search and completes the company', () => {
+    const tallowmere = byName('Tallowmere Payments');
+    expect(tallowmere.status).toBe('completed');
+    expect(tallowmere.complete).toBe(true);
+    expect(tallowmere.data.headquarters).toBe('Nairobi, Kenya');
+  });
+
+  it('gives every completed company a record valid against the schema, each field sourced from a page it read', () => {
+    for (const result of results.filter((r) => r.status === 'completed')) {
+      expect(recordProblems(schema, result.data, { partial: true }), result.company_name).toEqual([]);
+      if (result.complete) expect(recordProblems(schema, result.data, { partial: false }), result.company_name).toEqual([]);
+      for (const [field, url] of Object.entries(result.sources)) {
+        expect(result.data[field], `${result.company_name}.${field}`).toBeDefined();
+        expect(corpusUrls.has(url), url).toBe(true);
+      }
+    }
+  });
+
+  it('extracts the facts the documents state', () => {
+    expect(byName('Brightgull Robotics')).toMatchObject({
+      complete: true,
+      completeness_score: 1,
+      iterations: 1,
+      data: { founded_year: 2014, ceo: 'Mette Langgaard', employee_count: 340, total_funding_usd: 62_000_000 },
+    });
+    expect(byName('Brightgull Robotics').cost.usd).toBeGreaterThan(0);
+  });
+
+  it('loops with follow-up queries while a required field is missing, then stops at the budget', () => {
+    const glassmoth = byName('Glassmoth Diagnostics');
+    expect(glassmoth).toMatchObject({ status: 'completed', complete: false, iterations: 2, missing_fields: ['ceo'] });
+    expect(glassmoth.cost.search_queries).toBeGreaterThan(3);
+  });
+
+  it('invents nothing for a company the web does not know', () => {
+    expect(byName('Ptarmigan Ledgerworks')).toMatchObject({ status: 'completed', complete: false, data: {}, completeness_score: 0 });
+  });
+
+  it('flags an ambiguous name instead of passing it off as certain', () => {
+    const mercury = byName('Mercury');
+    expect(mercury.confidence_score).toBeLessThan(0.7);
+    expect(mercury.quality_issues.join(' ')).toMatch(/confidence/);
+  });
+
+  it('writes results.csv with a header and one row per company', async () => {
+    const csv = (await runtime.results.getText(jobKeys.csv(jobId)))!;
+    const rows = csv.trim().split('\r\n');
+    expect(rows[0]).toMatch(/^index,company_name,status,complete,/);
+    expect(rows).toHaveLength(companies.length + 1);
+    expect(rows[1]).toContain('Brightgull Robotics');
+  });
+
+  it('keeps raw search results in S3 and only references in the state', async () => {
+    const raw = await runtime.results.listKeys(`search-results/${jobId}/`);
+    expect(raw.length).toBeGreaterThanOrEqual(companies.length - 2);
+    const mapResults = await runtime.results.listKeys(`${'map-results'}/${jobId}`);
+    expect(mapResults.some((k) => k.endsWith('manifest.json'))).toBe(true);
+  });
+});
+
+describe('submitting', () => {
+  it('returns the same job for a repeated Idempotency-Key, without running or counting it twice', async () => {
+    const body = { companies: ['Brightgull Robotics', 'Mercury Freight'], extraction_schema: schema };
+    const headers = { 'Idempotency-Key': 'order-4711' };
+    const first = await runtime.api.submitBatch(body, headers);
+    expect(first.statusCode).toBe(202);
+    await runtime.waitForJob(first.body.job_id);
+    const again = await runtime.api.submitBatch(body, headers);
+    expect(again.statusCode).toBe(202);
+    expect(again.body.job_id).toBe(first.body.job_id);
+    expect(again.body.status).toBe('COMPLETED');
+    const job = (await runtime.api.getJob(first.body.job_id)).body;
+    expect(job.progress).toEqual({ total: 2, completed: 2, failed: 0 });
+
+    const different = await runtime.api.submitBatch({ ...body, companies: ['Mercury Freight'] }, headers);
+    expect(different.statusCode).toBe(409);
+  });
+
+  it('rejects bad requests with a 400 that names the problem, and writes nothing', async () => {
+    const before = await runtime.results.listKeys('jobs/');
+    const cases: [unknown, RegExp][] = [
+      ['not json', /JSON/],
+      [{ extraction_schema: schema }, /companies/],
+      [{ companies: [], extraction_schema: schema }, /at least one company/],
+      [{ companies: ['  '], extraction_schema: schema }, /companies\.0/],
+      [{ companies: ['Acme'], extraction_schema: { type: 'object', properties: {} } }, /at least one field/],
+      [{ companies: ['Acme'], extraction_schema: { type: 'object', properties: { a: { type: 'nonsense' } } } }, /not a valid JSON Schema/],
+      [{ companies: ['Acme'], extraction_schema: schema, max_iterations: 9 }, /max_iterations/],
+    ];
+    for (const [body, message] of cases) {
+      const response = await runtime.api.submitBatch(body);
+      expect(response.statusCode, JSON.stringify(body)).toBe(400);
+      expect(response.body.message).toMatch(message);
+    }
+    expect(await runtime.results.listKeys('jobs/')).toEqual(before);
+  });
+
+  it('answers 404 for an unknown job and 400 for a malformed id', async () => {
+    expect((await runtime.api.getJob('00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
+    expect((await runtime.api.getJob('../etc/passwd')).statusCode).toBe(400);
+  });
+});
+
+describe('the job counters', () => {
+  it('count a company reported twice only once', async () => {
+    const store = new DynamoJobStore(documentClient(), process.env.JOBS_TABLE_NAME!);
+    const jobId = '11111111-1111-4111-8111-111111111111';
+    await store.create({ job_id: jobId, total: 2, request_hash: 'h', manifest_key: 'm' }, new Date());
+    expect(await store.countOutcome(jobId, 0, 'completed', new Date())).toBe(true);
+    expect(await store.countOutcome(jobId, 0, 'completed', new Date())).toBe(false);
+    expect(await store.countOutcome(jobId, 0, 'failed', new Date())).toBe(false);
+    expect(await store.countOutcome(jobId, 1, 'failed', new Date())).toBe(true);
+    expect(await store.get(jobId)).toMatchObject({ completed: 1, failed: 1 });
+  });
+});
