@@ -83,12 +83,13 @@ function rewriteScope(definition: StateMachineDefinition, emulations: MapEmulati
           Type: 'Parallel',
           Branches: [childMachine],
           ResultSelector: { [`${CHILD_OUTPUT_KEY}.$`]: '$[0]' },
-          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$', Next: 'ChildFailed' }],
+          // Not ResultPath "$": the interpreter stores that under a key named "$".
+          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'ChildFailed' }],
           End: true,
         },
         ChildFailed: {
           Type: 'Pass',
-          Parameters: { [CHILD_FAILED_KEY]: true, 'Error.$': '$.Error', 'Cause.$': '$.Cause' },
+          Parameters: { [CHILD_FAILED_KEY]: true, 'Error.$': '$.failure.Error', 'Cause.$': '$.failure.Cause' },
           End: true,
         },
       },
