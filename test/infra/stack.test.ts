@@ -1,0 +1,319 @@
+import { createRequire } from 'node:module';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { DossierStack } from '../../lib/dossier-stack';
+
+// asl-validator ships no type declarations; load it through require and describe the one call we make.
+type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
+const aslValidator = createRequire(import.meta.url)('asl-validator') as AslValidator;
+
+type CfnResource = { Type: string; Properties: Record<string, any>; Metadata?: Record<string, unknown> };
+type AslState = Record<string, any>;
+
+let template: Template;
+let resources: Record<string, CfnResource>;
+let definition: { StartAt: string; States: Record<string, AslState> };
+
+const HANDLERS = ['research', 'extraction', 'reflection', 'store-result', 'assemble-results', 'submit-batch', 'job-status'];
+
+function logicalIdOf(type: string, props: object = {}): string {
+  const found = Object.keys(template.findResources(type, props));
+  expect(found, `exactly one ${type} matching ${JSON.stringify(props)}`).toHaveLength(1);
+  return found[0]!;
+}
+
+const functionId = (handler: string) =>
+  logicalIdOf('AWS::Lambda::Function', { Metadata: { 'dossier:entry': `lambdas/handlers/${handler}.ts` } });
+
+/** A Lambda task's Resource resolves to this, so a test can tell which function a state invokes. */
+const lambdaArn = (logicalId: string) => `arn:aws:lambda:us-east-1:123456789012:function:${logicalId}`;
+
+/** Joins the Fn::Join of the state machine definition, standing in plain strings for the tokens CloudFormation fills. */
+function resolveDefinition(definitionString: unknown): string {
+  const [separator, parts] = (definitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const token = part as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+      if (token.Ref === 'AWS::Partition') return 'aws';
+      if (token.Ref === 'AWS::Region') return 'us-east-1';
+      if (token.Ref === 'AWS::AccountId') return '123456789012';
+      if (token.Ref) return token.Ref;
+      const [id, attribute] = token['Fn::GetAtt']!;
+      return resources[id]?.Type === 'AWS::Lambda::Function' ? lambdaArn(id) : `${id}.${attribute}`;
+    })
+    .join(separator);
+}
+
+/** The full path of an API Gateway method, from its resource up to the root. */
+function methodPath(method: CfnResource): string {
+  const parts: string[] = [];
+  let parent: unknown = method.Properties.ResourceId;
+  while (parent && typeof parent === 'object' && 'Ref' in parent) {
+    const resource = resources[(parent as { Ref: string }).Ref]!;
+    parts.unshift(resource.Properties.PathPart);
+    parent = resource.Properties.ParentId;
+  }
+  return `/${parts.join('/')}`;
+}
+
+function findMethod(httpMethod: string, path: string): CfnResource {
+  const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as CfnResource[];
+  const method = methods.find((m) => m.Properties.HttpMethod === httpMethod && methodPath(m) === path);
+  expect(method, `${httpMethod} ${path}`).toBeDefined();
+  return method!;
+}
+
+beforeAll(() => {
+  const app = new App({
+    context: { 'aws:cdk:bundling-stacks': [], '@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2': true },
+  });
+  template = Template.fromStack(new DossierStack(app, 'DossierTest'));
+  resources = template.toJSON().Resources;
+  const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as CfnResource;
+  definition = JSON.parse(resolveDefinition(machine.Properties.DefinitionString));
+});
+
+describe('storage', () => {
+  it('keeps jobs in an on-demand table keyed by job_id, with point-in-time recovery', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'job_id', KeyType: 'HASH' }],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it('encrypts the bucket and blocks every kind of public access', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: Match.arrayWith([Match.objectLike({ ServerSideEncryptionByDefault: Match.anyValue() })]) },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+  });
+
+  it('refuses plain-HTTP access to the bucket', () => {
+    const bucketId = logicalIdOf('AWS::S3::Bucket');
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('expires raw search results but not the results themselves', () => {
+    const bucket = Object.values(template.findResources('AWS::S3::Bucket'))[0] as CfnResource;
+    const rules = bucket.Properties.LifecycleConfiguration.Rules as Record<string, unknown>[];
+    const expiring = rules.filter((r) => r.ExpirationInDays !== undefined && r.Status === 'Enabled');
+    expect(expiring.map((r) => r.Prefix)).toEqual(['search-results/']);
+  });
+});
+
+describe('functions', () => {
+  it('deploys one function per handler', () => {
+    for (const handler of HANDLERS) expect(resources[functionId(handler)]).toBeDefined();
+  });
+
+  it('runs every function on arm64 Node.js 24 with active tracing and the bucket name', () => {
+    const bucketId = logicalIdOf('AWS::S3::Bucket');
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function')) as [string, CfnResource][];
+    expect(functions.length).toBeGreaterThanOrEqual(HANDLERS.length);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.Architectures, id).toEqual(['arm64']);
+      expect(fn.Properties.Runtime, id).toBe('nodejs24.x');
+      expect(fn.Properties.TracingConfig, id).toEqual({ Mode: 'Active' });
+      expect(fn.Properties.Environment?.Variables?.BUCKET_NAME, id).toEqual({ Ref: bucketId });
+    }
+  });
+
+  it('never puts an API key in a function environment, only secret ARNs', () => {
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function')) as [string, CfnResource][];
+    for (const [id, fn] of functions) {
+      const names = Object.keys(fn.Properties.Environment?.Variables ?? {});
+      expect(names.filter((n) => n.endsWith('_API_KEY')), id).toEqual([]);
+    }
+    const tavilySecret = logicalIdOf('AWS::SecretsManager::Secret', { Properties: { Description: Match.stringLikeRegexp('Tavily') } });
+    const anthropicSecret = logicalIdOf('AWS::SecretsManager::Secret', { Properties: { Description: Match.stringLikeRegexp('Anthropic') } });
+    expect(resources[functionId('research')]!.Properties.Environment.Variables).toMatchObject({
+      TAVILY_SECRET_ARN: { Ref: tavilySecret },
+      ANTHROPIC_SECRET_ARN: { Ref: anthropicSecret },
+    });
+    expect(resources[functionId('extraction')]!.Properties.Environment.Variables).toMatchObject({
+      ANTHROPIC_SECRET_ARN: { Ref: anthropicSecret },
+    });
+  });
+
+  it.each([
+    ['research', 120],
+    ['extraction', 60],
+    ['reflection', 30],
+  ])('gives the %s agent a %i s timeout', (handler, seconds) => {
+    expect(resources[functionId(handler)]!.Properties.Timeout).toBe(seconds);
+  });
+});
+
+describe('state machine', () => {
+  const states = () => definition.States;
+  const processor = () => states().ResearchCompanies!.ItemProcessor as { StartAt: string; States: Record<string, AslState> };
+
+  it('is a STANDARD state machine', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'STANDARD' });
+  });
+
+  it('is valid Amazon States Language', () => {
+    const result = aslValidator(structuredClone(definition));
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('first records the job in the jobs table', () => {
+    const first = states()[definition.StartAt]!;
+    expect(definition.StartAt).toBe('RecordJob');
+    expect(first.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
+    expect(first.Parameters.TableName).toBe(logicalIdOf('AWS::DynamoDB::Table'));
+    expect(first.Next).toBe('ResearchCompanies');
+  });
+
+  it('fans the companies out over a Distributed Map reading the manifest from S3', () => {
+    const map = states().ResearchCompanies!;
+    const bucketId = logicalIdOf('AWS::S3::Bucket');
+    expect(map.Type).toBe('Map');
+    expect(map.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED');
+    expect(map.ItemReader).toMatchObject({
+      Resource: 'arn:aws:states:::s3:getObject',
+      ReaderConfig: { InputType: 'JSON' },
+      Parameters: { Bucket: bucketId },
+    });
+    expect(map.ResultWriter).toMatchObject({ Parameters: { Bucket: bucketId } });
+    expect(map.ToleratedFailurePercentage).toBeGreaterThanOrEqual(0);
+    expect(map.ToleratedFailurePercentage).toBeLessThan(100);
+    expect(map.MaxConcurrency).toBeGreaterThan(0);
+  });
+
+  it('runs research, extraction and reflection in order, each on its own function', () => {
+    const inner = processor();
+    expect(inner.StartAt).toBe('Research');
+    expect(inner.States.Research!.Next).toBe('Extract');
+    expect(inner.States.Extract!.Next).toBe('Reflect');
+    expect(inner.States.Research!.Resource).toBe(lambdaArn(functionId('research')));
+    expect(inner.States.Extract!.Resource).toBe(lambdaArn(functionId('extraction')));
+    expect(inner.States.Reflect!.Resource).toBe(lambdaArn(functionId('reflection')));
+  });
+
+  it('loops back to research until the record is complete or the iterations run out', () => {
+    const inner = processor().States;
+    const choice = inner[inner.Reflect!.Next]!;
+    expect(choice.Type).toBe('Choice');
+    expect(choice.Default).toBe('NextIteration');
+    expect(inner.NextIteration!.Next).toBe('Research');
+
+    const toStore = (choice.Choices as AslState[]).find((c) => c.Next === 'StoreResult');
+    expect(toStore).toBeDefined();
+    const condition = JSON.stringify(toStore);
+    expect(condition).toContain('$.reflection.is_complete');
+    // Without a bound on iterations a company that never completes would loop forever.
+    expect(condition).toMatch(/"Variable":"\$\.iteration","NumericGreaterThanEqualsPath":"\$\.max_iterations"/);
+    expect(inner.StoreResult!.Resource).toBe(lambdaArn(functionId('store-result')));
+  });
+
+  it.each(['Research', 'Extract', 'Reflect'])('%s retries throttling with jittered backoff and records a failure', (name) => {
+    const state = processor().States[name]!;
+    const throttled = (state.Retry as AslState[]).find((r) => r.ErrorEquals.includes('ProviderThrottled'));
+    expect(throttled).toBeDefined();
+    expect(throttled!.BackoffRate).toBeGreaterThan(1);
+    expect(throttled!.JitterStrategy).toBe('FULL');
+    expect(state.Catch).toEqual(
+      expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'RecordFailure' })]),
+    );
+  });
+
+  it('records a failed company through the storage function', () => {
+    expect(processor().States.RecordFailure!.Resource).toBe(lambdaArn(functionId('store-result')));
+  });
+
+  it('assembles the results after the map, then marks the job done', () => {
+    expect(states().ResearchCompanies!.Next).toBe('AssembleResults');
+    expect(states().AssembleResults!.Resource).toBe(lambdaArn(functionId('assemble-results')));
+    expect(states().AssembleResults!.Next).toBe('MarkJobDone');
+    expect(states().MarkJobDone!.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
+    expect(states().MarkJobDone!.End).toBe(true);
+  });
+
+  it('marks the job failed when the map or the assembly fails, and fails the execution', () => {
+    for (const name of ['ResearchCompanies', 'AssembleResults']) {
+      expect(states()[name]!.Catch, name).toEqual(
+        expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'MarkJobFailed' })]),
+      );
+    }
+    const markFailed = states().MarkJobFailed!;
+    expect(markFailed.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
+    expect(states()[markFailed.Next]!.Type).toBe('Fail');
+  });
+});
+
+describe('API', () => {
+  it('is one REST API', () => {
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+  });
+
+  it('validates the body of POST /research/batch against the batch request model', () => {
+    const post = findMethod('POST', '/research/batch');
+    const validatorId = (post.Properties.RequestValidatorId as { Ref: string }).Ref;
+    expect(resources[validatorId]!.Properties.ValidateRequestBody).toBe(true);
+
+    const modelId = (post.Properties.RequestModels['application/json'] as { Ref: string }).Ref;
+    const model = resources[modelId]!;
+    expect(model.Type).toBe('AWS::ApiGateway::Model');
+    expect(model.Properties.Schema.required).toEqual(expect.arrayContaining(['companies', 'extraction_schema']));
+    expect(model.Properties.Schema.properties.companies).toMatchObject({ type: 'array', minItems: 1, maxItems: 10000 });
+  });
+
+  it('sends POST /research/batch to the submit function and GET /jobs/{job_id} to the status function', () => {
+    const uri = (method: CfnResource) => JSON.stringify(method.Properties.Integration.Uri);
+    expect(uri(findMethod('POST', '/research/batch'))).toContain(functionId('submit-batch'));
+    expect(uri(findMethod('GET', '/jobs/{job_id}'))).toContain(functionId('job-status'));
+  });
+
+  it('requires IAM authorisation on every method', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as CfnResource[];
+    expect(methods.length).toBeGreaterThanOrEqual(2);
+    for (const method of methods) {
+      expect(method.Properties.AuthorizationType, `${method.Properties.HttpMethod} ${methodPath(method)}`).toBe('AWS_IAM');
+    }
+  });
+
+  it('throttles the stage', () => {
+    const stage = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0] as CfnResource;
+    const settings = stage.Properties.MethodSettings as Record<string, unknown>[];
+    const throttled = settings.find((s) => s.ResourcePath === '/*' && s.HttpMethod === '*');
+    expect(throttled?.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(throttled?.ThrottlingBurstLimit).toBeGreaterThan(0);
+  });
+});
+
+describe('permissions', () => {
+  const statementsOfFunctionRole = (handler: string) => {
+    const roleId = (resources[functionId(handler)]!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const policies = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) } }),
+    ) as CfnResource[];
+    return policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+  };
+  const allows = (statements: Record<string, any>[], action: string, resource: unknown) =>
+    statements.some(
+      (s) => s.Effect === 'Allow' && [s.Action].flat().includes(action) && JSON.stringify([s.Resource].flat()).includes(JSON.stringify(resource)),
+    );
+
+  it('lets the submit function start the state machine, and the status function not', () => {
+    const machine = { Ref: logicalIdOf('AWS::StepFunctions::StateMachine') };
+    expect(allows(statementsOfFunctionRole('submit-batch'), 'states:StartExecution', machine)).toBe(true);
+    expect(allows(statementsOfFunctionRole('job-status'), 'states:StartExecution', machine)).toBe(false);
+  });
+});
