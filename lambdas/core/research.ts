@@ -15,7 +15,9 @@ export const NOTES_MAX_TOKENS = 1_024;
 /** Legal-form words say nothing about which company a page is about. */
 const LEGAL_SUFFIXES = new Set(['inc', 'incorporated', 'ltd', 'limited', 'llc', 'gmbh', 'corp', 'corporation', 'co', 'plc', 'sa', 'ag', 'bv', 'nv', 'oy', 'ab', 'srl', 'spa']);
 
-const words = (text: string) => text.toLowerCase().normalize('NFKD').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+// Accents are dropped, not split off: "Zürich" and "Zurich" are the same word to a reader.
+const words = (text: string) =>
+  text.toLowerCase().normalize('NFKD').replace(/\p{M}+/gu, '').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 
 export function nameTokens(companyName: string): string[] {
   return words(companyName).split(' ').filter((t) => t && !LEGAL_SUFFIXES.has(t));

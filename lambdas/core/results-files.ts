@@ -29,7 +29,8 @@ function cellText(value: unknown): string {
 /** RFC 4180 quoting, and a leading quote on text a spreadsheet would run as a formula. */
 export function csvCell(value: unknown): string {
   let text = cellText(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text) && !/^[-+]?\d/.test(text)) text = `'${text}`;
+  // Extracted text comes from web pages: whatever a spreadsheet would run as a formula is neutralised.
+  if (typeof value !== 'number' && /^[=+\-@\t\r]/.test(text) && !/^[-+]?\d+(\.\d+)?$/.test(text)) text = `'${text}`;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -17,6 +17,8 @@ export interface TavilyOptions {
  */
 export function classifyTavilyError(message: string): ProviderErrorName {
   const text = message.toLowerCase();
+  // Checked first: the SDK's timeout message carries the timeout in seconds, which may look like a status.
+  if (/timed out|timeout|econnreset|socket hang up/.test(text)) return 'ProviderUnavailable';
   if (/\b429\b|rate limit|too many requests/.test(text)) return 'ProviderThrottled';
   if (/\b(401|403)\b|unauthori[sz]ed|invalid api key|forbidden|\b400\b|bad request|\b432\b|\b433\b|usage limit/.test(text)) {
     return 'ProviderRejected';

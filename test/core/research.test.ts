@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import type { ExtractionSchema, ResearchInput } from '../../lambdas/core/contracts';
+import { fieldsOf } from '../../lambdas/core/json-schema';
+import { MAX_SOURCES, mentionsCompany, nameTokens, planQueries, research } from '../../lambdas/core/research';
+import type { LanguageModel, WriteRequest } from '../../lambdas/providers/language-model';
+import type { SearchHit, SearchProvider } from '../../lambdas/providers/search-provider';
+
+const schema: ExtractionSchema = {
+  type: 'object',
+  properties: { founded: { type: 'integer' }, headquarters: { type: 'string' }, total_funding: { type: 'string' } },
+};
+
+function researchInput(overrides: Partial<ResearchInput> = {}): ResearchInput {
+  return {
+    company_name: 'Northwind Robotics',
+    extraction_schema: schema,
+    search_provider: 'tavily',
+    max_queries: 3,
+    follow_up_queries: [],
+    usage: { search_queries: 0, search_credits: 0, llm_input_tokens: 0, llm_output_tokens: 0 },
+    ...overrides,
+  };
+}
+
+/** Answers every query with the same hits, unless a query has its own. */
+function fakeSearch(hits: SearchHit[], byQuery: Record<string, SearchHit[]> = {}, credits = 1) {
+  const queries: string[] = [];
+  const provider: SearchProvider = {
+    name: 'fake',
+    async search(query) {
+      queries.push(query);
+      return { hits: byQuery[query] ?? hits, credits };
+    },
+  };
+  return { provider, queries };
+}
+
+function fakeModel(text = '- Founded: 2011 [1]', usage = { input_tokens: 1000, output_tokens: 200 }) {
+  const requests: WriteRequest[] = [];
+  const model: LanguageModel = {
+    model: 'fake-model',
+    async write(request) {
+      requests.push(request);
+      return { text, usage };
+    },
+    async structured() {
+      throw new Error('research never asks for structured output');
+    },
+  };
+  return { model, requests };
+}
+
+const hit = (url: string, content: string, score = 0.5, title = 'Page'): SearchHit => ({ url, title, content, score });
+
+describe('nameTokens', () => {
+  it('lower-cases the name, splits it into words and drops legal forms', () => {
+    expect(nameTokens('Northwind Robotics, Inc.')).toEqual(['northwind', 'robotics']);
+    expect(nameTokens('Bluefin Analytics GmbH')).toEqual(['bluefin', 'analytics']);
+  });
+});
+
+describe('mentionsCompany', () => {
+  it('matches a page naming the company, ignoring legal suffixes and punctuation', () => {
+    expect(mentionsCompany({ title: 'About', content: 'Northwind Robotics builds robots.' }, 'Northwind Robotics Inc')).toBe(true);
+    expect(mentionsCompany({ title: 'Bluefin Analytics: ocean data', content: '' }, 'Bluefin Analytics GmbH')).toBe(true);
+  });
+
+  it('matches when every distinctive word appears, even apart', () => {
+    expect(mentionsCompany({ title: 'Robotics news', content: 'Northwind closed a round.' }, 'Northwind Robotics')).toBe(true);
+  });
+
+  it('rejects a page about a different company sharing one word', () => {
+    expect(mentionsCompany({ title: 'Northwind Traders', content: 'A food distributor.' }, 'Northwind Robotics')).toBe(false);
+  });
+
+  it('matches whole words only', () => {
+    expect(mentionsCompany({ title: 'Acmeville weather', content: '' }, 'Acme')).toBe(false);
+  });
+});
+
+describe('planQueries', () => {
+  const fields = fieldsOf(schema);
+
+  it('starts with the company alone, then spreads the fields over the remaining queries', () => {
+    const queries = planQueries('Acme', fields, [], 3);
+    expect(queries).toHaveLength(3);
+    expect(queries[0]).toBe('Acme');
+    const rest = queries.slice(1).join(' ');
+    for (const word of ['founded', 'headquarters', 'total funding']) expect(rest).toContain(word);
+    for (const query of queries) expect(query.startsWith('Acme')).toBe(true);
+  });
+
+  it('puts everything in one query when only one is allowed', () => {
+    expect(planQueries('Acme', fields, [], 1)).toEqual(['Acme founded headquarters total funding']);
+  });
+
+  it('uses the follow-up queries instead of a plan, up to the limit', () => {
+    expect(planQueries('Acme', fields, ['Acme ceo', 'Acme employees', 'Acme revenue'], 2)).toEqual(['Acme ceo', 'Acme employees']);
+  });
+});
+
+describe('research', () => {
+  it('keeps only results that mention the company', async () => {
+    const search = fakeSearch([
+      hit('https://northwind.example/about', 'Northwind Robotics was founded in 2011.', 0.9),
+      hit('https://other.example/traders', 'Northwind Traders sells food.', 0.95),
+    ]);
+    const findings = await research(researchInput(), { search: search.provider, model: fakeModel().model });
+    expect(findings.sources.map((s) => s.url)).toEqual(['https://northwind.example/about']);
+    expect(findings.results_found).toBe(2);
+    expect(findings.raw_results.map((r) => r.url)).toContain('https://other.example/traders');
+  });
+
+  it('keeps a page found by several queries once', async () => {
+    const page = hit('https://northwind.example/about', 'Northwind Robotics, Lyon.', 0.8);
+    const search = fakeSearch([page]);
+    const { model, requests } = fakeModel();
+    const findings = await research(researchInput(), { search: search.provider, model });
+    expect(search.queries).toHaveLength(3);
+    expect(findings.sources).toEqual([{ url: page.url, title: page.title }]);
+    expect(findings.raw_results).toHaveLength(1);
+    expect(requests[0]!.prompt.match(/northwind\.example\/about/g)).toHaveLength(1);
+  });
+
+  it('ranks sources by score and caps them', async () => {
+    const hits = Array.from({ length: MAX_SOURCES + 3 }, (_, i) =>
+      hit(`https://news.example/${i}`, 'Northwind Robotics news', i / 20),
+    );
+    const findings = await research(researchInput({ max_queries: 1 }), { search: fakeSearch(hits).provider, model: fakeModel().model });
+    expect(findings.sources).toHaveLength(MAX_SOURCES);
+    expect(findings.sources[0]!.url).toBe(`https://news.example/${MAX_SOURCES + 2}`);
+  });
+
+  it('does not ask the model when nothing relevant was found, and says so', async () => {
+    const search = fakeSearch([hit('https://other.example', 'Nothing about them here.')]);
+    const { model, requests } = fakeModel();
+    const findings = await research(researchInput(), { search: search.provider, model });
+    expect(requests).toHaveLength(0);
+    expect(findings.sources).toEqual([]);
+    expect(findings.research_notes).toBe('No search result mentioned Northwind Robotics.');
+    expect(findings.usage.llm_input_tokens).toBe(0);
+  });
+
+  it('ends the notes with a numbered list of the sources it returns', async () => {
+    const search = fakeSearch([
+      hit('https://northwind.example/about', 'Northwind Robotics, Lyon.', 0.6),
+      hit('https://news.example/series-d', 'Northwind Robotics raised $1.2 billion.', 0.9),
+    ]);
+    const findings = await research(researchInput(), { search: search.provider, model: fakeModel('- HQ: Lyon [2]').model });
+    expect(findings.research_notes.startsWith('- HQ: Lyon [2]')).toBe(true);
+    const list = findings.research_notes.split('\nSources:\n')[1];
+    expect(list).toBe('[1] https://news.example/series-d\n[2] https://northwind.example/about');
+    expect(findings.sources.map((s) => s.url)).toEqual(['https://news.example/series-d', 'https://northwind.example/about']);
+  });
+
+  it('adds its searches and tokens to the usage it was given', async () => {
+    const search = fakeSearch([hit('https://northwind.example', 'Northwind Robotics')], {}, 2);
+    const { model } = fakeModel('notes', { input_tokens: 1500, output_tokens: 300 });
+    const findings = await research(
+      researchInput({ usage: { search_queries: 3, search_credits: 3, llm_input_tokens: 100, llm_output_tokens: 10 } }),
+      { search: search.provider, model },
+    );
+    expect(findings.usage).toEqual({ search_queries: 6, search_credits: 9, llm_input_tokens: 1600, llm_output_tokens: 310 });
+  });
+
+  it('runs the follow-up queries instead of the planned ones', async () => {
+    const search = fakeSearch([hit('https://northwind.example', 'Northwind Robotics')]);
+    const findings = await research(
+      researchInput({ follow_up_queries: ['Northwind Robotics total funding'] }),
+      { search: search.provider, model: fakeModel().model },
+    );
+    expect(search.queries).toEqual(['Northwind Robotics total funding']);
+    expect(findings.research_queries).toEqual(['Northwind Robotics total funding']);
+    expect(findings.usage.search_queries).toBe(1);
+  });
+
+  it('ignores the legal suffix of the name when judging relevance', async () => {
+    const search = fakeSearch([hit('https://bluefin.example', 'Bluefin Analytics sells ocean data.')]);
+    const findings = await research(researchInput({ company_name: 'Bluefin Analytics GmbH' }), {
+      search: search.provider,
+      model: fakeModel().model,
+    });
+    expect(findings.sources.map((s) => s.url)).toEqual(['https://bluefin.example']);
+  });
+
+  it('reports its duration from the clock it is given', async () => {
+    const ticks = [1_000, 3_500];
+    const findings = await research(researchInput(), { search: fakeSearch([]).provider, model: fakeModel().model }, () => ticks.shift()!);
+    expect(findings.duration_seconds).toBe(2.5);
+  });
+
+  it('matches a name whether or not the page writes its accents', () => {
+    expect(nameTokens('Zürich Insurance')).toEqual(['zurich', 'insurance']);
+    expect(mentionsCompany({ title: 'Zurich Insurance Group', content: '' }, 'Zürich Insurance')).toBe(true);
+    expect(mentionsCompany({ title: 'Société Générale annual report', content: '' }, 'Societe Generale')).toBe(true);
+  });
+});
