@@ -167,6 +167,8 @@ export class Workflow extends Construct {
       table: jobsTable,
       key: { job_id: DynamoAttributeValue.fromString(JsonPath.stringAt('$.job_id')) },
       updateExpression: 'SET #status = :running, execution_arn = :arn, started_at = :now, updated_at = :now',
+      // Only jobs the API recorded: an execution started by hand fails here instead of inventing a job.
+      conditionExpression: 'attribute_exists(job_id)',
       expressionAttributeNames: { '#status': 'status' },
       expressionAttributeValues: {
         ':running': DynamoAttributeValue.fromString('RUNNING'),

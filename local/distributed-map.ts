@@ -101,6 +101,8 @@ function rewriteScope(definition: StateMachineDefinition, emulations: MapEmulati
     definition.States[emulation.writerState] = {
       Type: 'Task',
       Resource: LOCAL_TASK_RESOURCE,
+      // The whole state, and the execution's name to lay the results out under, as a map run would.
+      Parameters: { 'execution_name.$': '$$.Execution.Name', 'state.$': '$' },
       ...(state.Next ? { Next: state.Next } : { End: true }),
       ...(state.Catch ? { Catch: state.Catch } : {}),
     };

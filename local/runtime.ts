@@ -16,6 +16,7 @@ import { StepFunctionsServer, type LocalExecution } from './step-functions-serve
 import {
   dynamoTaskHandler,
   itemReaderHandler,
+  lambdaContext,
   lambdaTaskHandler,
   resultWriterHandler,
 } from './task-handlers';
@@ -86,21 +87,6 @@ function apiEvent(method: string, resource: string, path: string, init: Partial<
   };
 }
 
-const lambdaContext = (name: string) => ({
-  functionName: name,
-  functionVersion: '$LATEST',
-  invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${name}`,
-  memoryLimitInMB: '512',
-  awsRequestId: crypto.randomUUID(),
-  logGroupName: `/aws/lambda/${name}`,
-  logStreamName: 'local',
-  callbackWaitsForEmptyEventLoop: false,
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
-
 function parseResponse(result: APIGatewayProxyResult): ApiResponse {
   return { statusCode: result.statusCode, body: result.body ? JSON.parse(result.body) : undefined };
 }
@@ -133,7 +119,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const taskHandlers: Record<string, (input: any) => Promise<any>> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   const byArn = new Map(functions.map((fn) => [fn.arn, fn]));
-  let currentExecution = 'local';
 
   const visit = (states: Record<string, any>) => {
     for (const [name, state] of Object.entries(states)) {
@@ -145,7 +130,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       const writer = emulations.find((e) => e.writerState === name);
       const fn = byArn.get(state.Resource);
       if (reader) taskHandlers[name] = itemReaderHandler(reader);
-      else if (writer) taskHandlers[name] = resultWriterHandler(writer, () => currentExecution);
+      else if (writer) taskHandlers[name] = resultWriterHandler(writer);
       else if (fn) taskHandlers[name] = lambdaTaskHandler(fn, (state.TimeoutSeconds ?? 60) * 1000);
       else if (/^arn:aws:states:::(aws-sdk:)?dynamodb:/.test(state.Resource)) taskHandlers[name] = dynamoTaskHandler(state.Resource);
       else throw new Error(`local runtime: no local implementation for task ${name} (${state.Resource})`);
@@ -177,6 +162,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const submit = await import('../lambdas/handlers/submit-batch');
   const jobStatus = await import('../lambdas/handlers/job-status');
   const bucket = process.env.BUCKET_NAME!;
+  // API Gateway gives its Lambda integrations 29 seconds.
+  const apiContext = (name: string) => lambdaContext(name, `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${name}`, 29_000) as any;
 
   return {
     providers: useReal ? 'real' : 'stand-ins',
@@ -188,17 +175,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           headers: { 'content-type': 'application/json', ...headers },
           body: typeof body === 'string' ? body : JSON.stringify(body),
         });
-        return parseResponse(await submit.handler(event, lambdaContext('SubmitBatch') as any));
+        return parseResponse(await submit.handler(event, apiContext('SubmitBatch')));
       },
       async getJob(jobId) {
         const event = apiEvent('GET', '/jobs/{job_id}', `/jobs/${jobId}`, { pathParameters: { job_id: jobId } });
-        return parseResponse(await jobStatus.handler(event, lambdaContext('JobStatus') as any));
+        return parseResponse(await jobStatus.handler(event, apiContext('JobStatus')));
       },
     },
     async waitForJob(jobId) {
       const execution = stepFunctions.execution(jobId);
       if (!execution) throw new Error(`no execution was started for job ${jobId}`);
-      currentExecution = execution.name;
       return execution.done;
     },
     async stop() {

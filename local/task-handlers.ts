@@ -29,6 +29,25 @@ export class TaskError extends Error {
   }
 }
 
+/** The context object Lambda passes a handler, for a function that has `timeoutMs` to run. */
+export function lambdaContext(functionName: string, functionArn: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: functionArn,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
 /**
  * Invokes a handler the way Lambda would, and reports a thrown error the way Step Functions reports a Lambda
  * error: the error's name, with a JSON cause holding errorType and errorMessage.
@@ -38,18 +57,7 @@ export function lambdaTaskHandler(fn: LocalFunction, timeoutMs: number): TaskHan
   return async (input) => {
     module ??= import(pathToFileURL(path.join(PROJECT_ROOT, fn.entry)).href);
     const { handler } = await module;
-    const deadline = Date.now() + timeoutMs;
-    const context = {
-      functionName: fn.logicalId,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: fn.arn,
-      memoryLimitInMB: '512',
-      awsRequestId: randomUUID(),
-      logGroupName: `/aws/lambda/${fn.logicalId}`,
-      logStreamName: 'local',
-      callbackWaitsForEmptyEventLoop: false,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    };
+    const context = lambdaContext(fn.logicalId, fn.arn, timeoutMs);
     try {
       // A JSON round trip, as the payload crosses the wire on AWS: no shared objects between states.
       return JSON.parse(JSON.stringify((await handler(structuredClone(input), context)) ?? null));
@@ -106,8 +114,8 @@ export function itemReaderHandler(emulation: MapEmulation): TaskHandler {
  * After the map: applies the tolerated failures, writes the results as ResultWriter would
  * (<prefix>/<map run id>/SUCCEEDED_0.json, FAILED_0.json, manifest.json) and gives the map's output.
  */
-export function resultWriterHandler(emulation: MapEmulation, executionName: () => string): TaskHandler {
-  return async (state: Record<string, unknown>) => {
+export function resultWriterHandler(emulation: MapEmulation): TaskHandler {
+  return async ({ execution_name, state }: { execution_name: string; state: Record<string, unknown> }) => {
     const { [ITEMS_KEY]: _items, [RESULTS_KEY]: results, ...input } = state;
     const outcomes = childOutcomes(results as unknown[]);
     const failed = outcomes.filter((o) => o.failed);
@@ -122,7 +130,7 @@ export function resultWriterHandler(emulation: MapEmulation, executionName: () =
     let mapOutput: unknown = outcomes.map((o) => (o.failed ? o.error : o.output));
     const writer = emulation.resultWriter?.Parameters;
     if (writer) {
-      const mapRunId = `${executionName()}-${randomUUID().slice(0, 8)}`;
+      const mapRunId = `${execution_name}-${randomUUID().slice(0, 8)}`;
       const prefix = `${String(writer.Prefix ?? '').replace(/\/$/, '')}/${mapRunId}`;
       const put = (key: string, body: unknown) =>
         s3Client().send(new PutObjectCommand({ Bucket: writer.Bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json' }));

@@ -21,6 +21,11 @@ function toProviderError(error: unknown): ProviderError {
   return new ProviderError('ProviderUnavailable', 'anthropic', (error as Error).message);
 }
 
+const usageOf = (message: Anthropic.Message) => ({
+  input_tokens: message.usage.input_tokens,
+  output_tokens: message.usage.output_tokens,
+});
+
 export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
   const client = new Anthropic({
     apiKey: options.apiKey,
@@ -42,7 +47,7 @@ export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
           .map((block) => (block.type === 'text' ? block.text : ''))
           .join('')
           .trim();
-        return { text, usage: { input_tokens: message.usage.input_tokens, output_tokens: message.usage.output_tokens } };
+        return { text, usage: usageOf(message) };
       } catch (error) {
         throw toProviderError(error);
       }
@@ -62,7 +67,7 @@ export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
         if (!call || call.type !== 'tool_use') {
           throw new ProviderError('ProviderUnavailable', 'anthropic', `the model did not call ${toolName} (stop_reason ${message.stop_reason})`);
         }
-        return { value: call.input, usage: { input_tokens: message.usage.input_tokens, output_tokens: message.usage.output_tokens } };
+        return { value: call.input, usage: usageOf(message) };
       } catch (error) {
         throw error instanceof ProviderError ? error : toProviderError(error);
       }

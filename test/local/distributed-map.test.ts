@@ -63,10 +63,10 @@ async function run(def: ReturnType<typeof definition>, items: { name: string }[]
         return { done: input.name };
       },
       [emulation!.readerState!]: itemReaderHandler(emulation!),
-      [emulation!.writerState]: resultWriterHandler(emulation!, () => 'test'),
+      [emulation!.writerState]: resultWriterHandler(emulation!),
     },
   });
-  const execution = await server.start(ARN, crypto.randomUUID(), JSON.stringify({ manifest_key: key, tag: 't1' })).done;
+  const execution = await server.start(ARN, `run-${Date.now()}`, JSON.stringify({ manifest_key: key, tag: 't1' })).done;
   return { execution, output: execution.output ? JSON.parse(execution.output) : undefined, seen };
 }
 
@@ -111,7 +111,7 @@ describe('the emulated Distributed Map', () => {
   it('writes results where ResultWriter says and puts only the pointer in the state', async () => {
     const { output } = await run(definition(), [{ name: 'a' }, { name: 'b' }]);
     expect(output.map.ResultWriterDetails.Bucket).toBe(bucket);
-    expect(output.map.ResultWriterDetails.Key).toMatch(/^map-out\/.+\/manifest\.json$/);
+    expect(output.map.ResultWriterDetails.Key).toMatch(/^map-out\/run-\d+-.+\/manifest\.json$/);
     expect(output).not.toHaveProperty('__dossier_items');
     expect(output).not.toHaveProperty('__dossier_map_results');
     const manifest = await readJson(output.map.ResultWriterDetails.Key);
