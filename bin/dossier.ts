@@ -71,7 +71,9 @@ function summary(results: CompanyResult[], seconds: number): string {
   const partial = completed.filter((r) => !r.complete);
   if (partial.length) {
     lines.push('', 'Incomplete records:');
-    for (const r of partial) lines.push(`  ${r.company_name}: missing ${r.missing_fields.join(', ')}`);
+    for (const r of partial) {
+      lines.push(`  ${r.company_name}: ${Object.keys(r.data).length ? `missing ${r.missing_fields.join(', ')}` : 'nothing found'}`);
+    }
   }
   const doubtful = completed.filter((r) => r.quality_issues.length);
   if (doubtful.length) {
@@ -107,7 +109,12 @@ async function run(argv: string[]): Promise<number> {
   if (!companiesFile) fail(`name a companies file\n\n${USAGE}`);
   if (!values.schema) fail('--schema is required: a JSON Schema of the fields to research');
   if (!existsSync(companiesFile)) fail(`companies file ${companiesFile} does not exist`);
-  const companies = readCompanies(readFileSync(companiesFile, 'utf8'), companiesFile);
+  let companies: string[];
+  try {
+    companies = readCompanies(readFileSync(companiesFile, 'utf8'), companiesFile);
+  } catch (error) {
+    fail((error as Error).message);
+  }
   if (companies.length === 0) fail(`${companiesFile} lists no companies`);
   const schema = readJson(values.schema, 'schema');
   const corpusDir = values.corpus ?? path.join(import.meta.dirname, '..', 'examples', 'corpus');

@@ -1,0 +1,72 @@
+/** The main job as a user runs it: `dossier run` on their own files, in a child process. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { readCompanies, splitCsvLine } from '../../local/companies-file';
+
+const run = promisify(execFile);
+
+async function dossier(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'bin/dossier.ts', ...args], {
+      env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider', TAVILY_API_KEY: '', ANTHROPIC_API_KEY: '' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('reading a companies file', () => {
+  it('takes one name per line, skipping blanks and comments', () => {
+    expect(readCompanies('Acme\n\n# later\r\nGlobex Corp\n', 'list.txt')).toEqual(['Acme', 'Globex Corp']);
+  });
+
+  it('takes the company column of a CSV, quoted cells included', () => {
+    const csv = 'country,company_name\nDK,Brightgull Robotics\nNL,"Mercury Freight, B.V."\n';
+    expect(readCompanies(csv, 'list.csv')).toEqual(['Brightgull Robotics', 'Mercury Freight, B.V.']);
+    expect(splitCsvLine('"a ""quoted"" name",b')).toEqual(['a "quoted" name', 'b']);
+  });
+
+  it('says which column it wanted when a CSV has none', () => {
+    expect(() => readCompanies('country,size\nDK,3\n', 'list.csv')).toThrow(/company_name, company, name/);
+  });
+});
+
+describe('dossier run', () => {
+  it('researches the companies of a CSV and writes results.jsonl and results.csv', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dossier-cli-'));
+    const companies = path.join(dir, 'companies.csv');
+    writeFileSync(companies, 'company,segment\nBrightgull Robotics,robots\n"Mercury Freight",logistics\nWrenfield Sprocket Labs,unknown\n');
+    const out = path.join(dir, 'out');
+    const result = await dossier(['run', companies, '--schema', 'examples/schema.json', '--max-iterations', '1', '--out', out]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Companies: 3 {3}completed: 3 {3}failed: 0/);
+    expect(result.stdout).toMatch(/Wrenfield Sprocket Labs: nothing found/);
+
+    const [jobId] = readdirSync(out);
+    const lines = readFileSync(path.join(out, jobId!, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.company_name)).toEqual(['Brightgull Robotics', 'Mercury Freight', 'Wrenfield Sprocket Labs']);
+    expect(lines[0].data.ceo).toBe('Mette Langgaard');
+    expect(lines.every((l) => l.iterations === 1)).toBe(true);
+    const csv = readFileSync(path.join(out, jobId!, 'results.csv'), 'utf8').trim().split('\r\n');
+    expect(csv).toHaveLength(4);
+  });
+
+  it('refuses a missing schema and an unusable one with a clear message', async () => {
+    const missing = await dossier(['run', 'examples/companies.txt']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--schema is required/);
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'dossier-cli-'));
+    const schema = path.join(dir, 'schema.json');
+    writeFileSync(schema, JSON.stringify({ type: 'object', properties: {} }));
+    const refused = await dossier(['run', 'examples/companies.txt', '--schema', schema, '--out', path.join(dir, 'out')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/refused \(400\).*at least one field/);
+  });
+});
