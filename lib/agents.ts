@@ -8,6 +8,7 @@ import { AgentFunction } from './agent-function';
 
 export interface AgentsProps {
   jobsTable: ITable;
+  searchCacheTable: ITable;
   bucket: IBucket;
   /** The Claude model every LLM call uses. */
   llmModel: string;
@@ -38,7 +39,7 @@ export class Agents extends Construct {
       description: 'Dossier research agent: searches the web and writes cited notes',
       timeout: Duration.seconds(120),
       memorySize: 1024,
-      environment: { ...data, ...providers },
+      environment: { ...data, ...providers, SEARCH_CACHE_TABLE_NAME: props.searchCacheTable.tableName },
     });
     this.extraction = new AgentFunction(this, 'Extraction', {
       handler: 'extraction',
@@ -72,6 +73,7 @@ export class Agents extends Construct {
     this.anthropicSecret.grantRead(this.research);
     this.anthropicSecret.grantRead(this.extraction);
     props.bucket.grantPut(this.research, 'search-results/*');
+    props.searchCacheTable.grantReadWriteData(this.research);
     props.bucket.grantPut(this.storage, 'jobs/*');
     props.jobsTable.grantReadWriteData(this.storage);
     props.bucket.grantReadWrite(this.assemble, 'jobs/*');

@@ -21,7 +21,7 @@ export class DossierStack extends Stack {
     super(scope, id, props);
     this.storage = new Storage(this, 'Storage');
     const { jobsTable, bucket } = this.storage;
-    this.agents = new Agents(this, 'Agents', { jobsTable, bucket, llmModel: props.llmModel ?? 'claude-sonnet-4-6' });
+    this.agents = new Agents(this, 'Agents', { jobsTable, bucket, searchCacheTable: this.storage.searchCacheTable, llmModel: props.llmModel ?? 'claude-sonnet-4-6' });
     this.workflow = new Workflow(this, 'Workflow', { agents: this.agents, jobsTable, bucket, maxConcurrency: props.maxConcurrency });
     this.api = new Api(this, 'Api', { jobsTable, bucket, stateMachine: this.workflow.stateMachine });
 

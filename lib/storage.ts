@@ -11,6 +11,7 @@ export interface StorageProps {
 
 export class Storage extends Construct {
   readonly jobsTable: Table;
+  readonly searchCacheTable: Table;
   readonly bucket: Bucket;
 
   constructor(scope: Construct, id: string, props: StorageProps = {}) {
@@ -24,6 +25,15 @@ export class Storage extends Construct {
       encryption: TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: 'expires_at',
       removalPolicy,
+    });
+
+    // A cache: losing it costs only repeated searches, so no point-in-time recovery and always destroyable.
+    this.searchCacheTable = new Table(this, 'SearchCacheTable', {
+      partitionKey: { name: 'cache_key', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: 'expires_at',
+      removalPolicy: RemovalPolicy.DESTROY,
     });
 
     this.bucket = new Bucket(this, 'DataBucket', {

@@ -31,6 +31,8 @@ export interface LocalRuntimeOptions {
   faults?: { tavily?: FaultRule[]; anthropic?: FaultRule[] };
   /** Replaces every Retry wait (milliseconds); tests set 0. By default the definition's backoff applies. */
   retryIntervalMs?: number;
+  /** The DynamoDB search cache; on by default, as deployed. Benchmarks turn it off to measure real searches. */
+  searchCache?: boolean;
   /** Handler log level (Powertools); WARN by default to keep the terminal readable. */
   logLevel?: string;
 }
@@ -49,6 +51,8 @@ export interface LocalRuntime {
     submitBatch(body: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
     getJob(jobId: string): Promise<ApiResponse>;
   };
+  /** Requests the stand-ins have answered so far (undefined with real providers). */
+  standInRequests(): { tavily: number; anthropic: number } | undefined;
   /** Resolves when the job's execution ends. */
   waitForJob(jobId: string): Promise<LocalExecution>;
   stop(): Promise<void>;
@@ -98,7 +102,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const functions = localFunctions(template);
   const coordinator = coordinatorDefinition(template);
   const aws = await startEmbeddedAws(template);
-  const standIns: StandIn[] = [];
+  let standIns: { tavily: StandIn; anthropic: StandIn } | undefined;
 
   const useReal = options.providers !== 'stand-ins' && !!process.env.TAVILY_API_KEY && !!process.env.ANTHROPIC_API_KEY;
   const providerEnvironment: Record<string, string> = {};
@@ -106,7 +110,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (!options.corpusDir) throw new Error('local runtime: a corpus folder is needed when the real providers are not used');
     const tavily = await startTavilyStandIn({ documents: loadCorpus(options.corpusDir), apiKey: 'tvly-local', faults: options.faults?.tavily });
     const anthropic = await startAnthropicStandIn({ apiKey: 'sk-ant-local', faults: options.faults?.anthropic });
-    standIns.push(tavily, anthropic);
+    standIns = { tavily, anthropic };
     Object.assign(providerEnvironment, {
       TAVILY_API_KEY: 'tvly-local',
       TAVILY_BASE_URL: tavily.url,
@@ -156,6 +160,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     POWERTOOLS_TRACE_ENABLED: 'false',
   });
   delete process.env.AWS_PROFILE;
+  if (options.searchCache === false) delete process.env.SEARCH_CACHE_TABLE_NAME;
   resetAwsClients();
 
   // Imported only now: the handlers read their environment when first loaded.
@@ -182,6 +187,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         return parseResponse(await jobStatus.handler(event, apiContext('JobStatus')));
       },
     },
+    standInRequests() {
+      return standIns && { tavily: standIns.tavily.requests, anthropic: standIns.anthropic.requests };
+    },
     async waitForJob(jobId) {
       const execution = stepFunctions.execution(jobId);
       if (!execution) throw new Error(`no execution was started for job ${jobId}`);
@@ -189,7 +197,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     },
     async stop() {
       await stepFunctions.close();
-      await Promise.all(standIns.map((s) => s.close()));
+      await Promise.all([standIns?.tavily.close(), standIns?.anthropic.close()]);
       await aws.stop();
       for (const key of Object.keys(process.env)) if (!(key in previousEnvironment)) delete process.env[key];
       Object.assign(process.env, previousEnvironment);

@@ -21,6 +21,13 @@ export const config = {
   get stateMachineArn() {
     return required('STATE_MACHINE_ARN');
   },
+  /** Unset: no search cache. */
+  get searchCacheTableName() {
+    return process.env.SEARCH_CACHE_TABLE_NAME || undefined;
+  },
+  get searchCacheTtlSeconds() {
+    return Number(process.env.SEARCH_CACHE_TTL_SECONDS ?? 7 * 24 * 3600);
+  },
   get llmModel() {
     return process.env.LLM_MODEL ?? 'claude-sonnet-4-6';
   },

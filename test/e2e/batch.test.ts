@@ -195,6 +195,20 @@ describe('submitting', () => {
   });
 });
 
+describe('the search cache', () => {
+  it('answers a company researched before without new searches or search cost', async () => {
+    const before = runtime.standInRequests()!;
+    const submitted = await runtime.api.submitBatch({ companies: ['Brightgull Robotics'], extraction_schema: schema });
+    await runtime.waitForJob(submitted.body.job_id);
+    const [again] = (await runtime.results.getText(jobKeys.jsonl(submitted.body.job_id)))!.trim().split('\n').map((l) => JSON.parse(l));
+    const first = byName('Brightgull Robotics');
+    expect(runtime.standInRequests()!.tavily).toBe(before.tavily);
+    expect(again.data).toEqual(first.data);
+    expect(again.cost.search_queries).toBe(first.cost.search_queries);
+    expect(again.cost.usd).toBeLessThan(first.cost.usd);
+  });
+});
+
 describe('the job counters', () => {
   it('count a company reported twice only once', async () => {
     const store = new DynamoJobStore(documentClient(), process.env.JOBS_TABLE_NAME!);

@@ -23,6 +23,9 @@ function logicalIdOf(type: string, props: object = {}): string {
   return found[0]!;
 }
 
+const jobsTableId = () =>
+  logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'job_id', KeyType: 'HASH' }] } });
+
 const functionId = (handler: string) =>
   logicalIdOf('AWS::Lambda::Function', { Metadata: { 'dossier:entry': `lambdas/handlers/${handler}.ts` } });
 
@@ -82,6 +85,16 @@ describe('storage', () => {
       KeySchema: [{ AttributeName: 'job_id', KeyType: 'HASH' }],
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
+  });
+
+  it('caches searches in a table whose items expire', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'cache_key', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+    });
+    const research = template.findResources('AWS::Lambda::Function', { Metadata: { 'dossier:entry': 'lambdas/handlers/research.ts' } });
+    const environment = Object.values(research)[0]!.Properties.Environment.Variables;
+    expect(environment.SEARCH_CACHE_TABLE_NAME).toEqual({ Ref: Object.keys(template.findResources('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'cache_key', KeyType: 'HASH' }] } }))[0] });
   });
 
   it('encrypts the bucket and blocks every kind of public access', () => {
@@ -177,7 +190,7 @@ describe('state machine', () => {
     const first = states()[definition.StartAt]!;
     expect(definition.StartAt).toBe('RecordJob');
     expect(first.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
-    expect(first.Parameters.TableName).toBe(logicalIdOf('AWS::DynamoDB::Table'));
+    expect(first.Parameters.TableName).toBe(jobsTableId());
     expect(first.Next).toBe('ResearchCompanies');
   });
 
