@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CompanyResult } from '../lambdas/core/contracts';
-import { jobKeys } from '../lambdas/store/result-store';
+import { jobKeys } from '../lambdas/core/job-layout';
 import { startLocalRuntime } from '../local/runtime';
 
 const { values } = parseArgs({

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CompanyResult, JobView } from '../lambdas/core/contracts';
-import { jobKeys } from '../lambdas/store/result-store';
+import { jobKeys } from '../lambdas/core/job-layout';
 import { startLocalRuntime } from '../local/runtime';
 import { readCompanies } from '../local/companies-file';
 

@@ -66,6 +66,8 @@ function rewriteScope(definition: StateMachineDefinition, emulations: MapEmulati
         Parameters: state.ItemReader.Parameters ?? {},
         ResultPath: `$.${ITEMS_KEY}`,
         Next: name,
+        // A reader failure is the map's failure: the map's Catch handles it.
+        ...(state.Catch ? { Catch: state.Catch } : {}),
       };
       retarget(definition.States, name, emulation.readerState, new Set([emulation.readerState]));
       if (definition.StartAt === name) definition.StartAt = emulation.readerState;

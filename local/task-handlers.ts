@@ -97,7 +97,12 @@ async function readObject(bucket: string, key: string): Promise<string> {
 export function itemReaderHandler(emulation: MapEmulation): TaskHandler {
   const config = emulation.itemReader?.ReaderConfig ?? {};
   return async (parameters: { Bucket: string; Key: string }) => {
-    const text = await readObject(parameters.Bucket, parameters.Key);
+    let text: string;
+    try {
+      text = await readObject(parameters.Bucket, parameters.Key);
+    } catch (error) {
+      throw new TaskError('States.ItemReaderFailed', `cannot read s3://${parameters.Bucket}/${parameters.Key}: ${(error as Error).name}`);
+    }
     let items: unknown[];
     if (config.InputType === 'CSV') {
       const [header, ...rows] = text.trim().split(/\r?\n/).map((line) => line.split(','));

@@ -10,7 +10,7 @@ import { config } from '../shared/config';
 import { logger, metrics } from '../shared/observability';
 import { jobStore, resultStore } from '../shared/stores';
 import { taskHandler } from '../shared/task-handler';
-import { jobKeys } from '../store/result-store';
+import { jobKeys } from '../core/job-layout';
 
 const assembleInputSchema = z.object({ job_id: z.string().min(1), extraction_schema: extractionSchemaSchema });
 

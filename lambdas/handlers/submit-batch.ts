@@ -4,14 +4,14 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { batchRequestSchema, describeZodError, type BatchRequest } from '../core/contracts';
+import { batchRequestSchema, describeZodError } from '../core/contracts';
+import { executionInput, jobKeys } from '../core/job-layout';
 import { schemaProblem } from '../core/json-schema';
 import { sfnClient } from '../shared/aws-clients';
 import { config } from '../shared/config';
 import { httpHandler, json, problem } from '../shared/http';
 import { logger, metrics } from '../shared/observability';
 import { jobStore, resultStore } from '../shared/stores';
-import { jobKeys } from '../store/result-store';
 
 /** The schema rides along in every company's state; Step Functions caps a state at 256 KB. */
 export const MAX_SCHEMA_BYTES = 32 * 1024;
@@ -21,18 +21,6 @@ export function jobIdFor(idempotencyKey: string | undefined): string {
   if (!idempotencyKey) return randomUUID();
   const hex = createHash('sha256').update(`dossier-job:${idempotencyKey}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** The execution input: what every state reads. Bodies of companies stay in the S3 manifest. */
-export function executionInput(jobId: string, bucket: string, request: BatchRequest) {
-  return {
-    job_id: jobId,
-    manifest: { bucket, key: jobKeys.manifest(jobId) },
-    extraction_schema: request.extraction_schema,
-    max_iterations: request.max_iterations,
-    max_queries: request.max_queries,
-    search_provider: request.search_provider,
-  };
 }
 
 function header(headers: Record<string, string | undefined> | null, name: string): string | undefined {

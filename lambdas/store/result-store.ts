@@ -1,18 +1,7 @@
 /** Everything a job keeps in S3: its manifest, raw search results, per-company results and the assembled files. */
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { CompanyResult, ManifestItem, SearchResult } from '../core/contracts';
-
-export const jobKeys = {
-  manifest: (jobId: string) => `jobs/${jobId}/manifest.json`,
-  // Outside jobs/ so one lifecycle rule can expire them.
-  rawResults: (jobId: string, index: number, iteration: number) => `search-results/${jobId}/${index}-${iteration}.json`,
-  resultsPrefix: (jobId: string) => `jobs/${jobId}/results/`,
-  // Zero-padded so a listing comes back in batch order.
-  result: (jobId: string, index: number) => `jobs/${jobId}/results/${String(index).padStart(6, '0')}.json`,
-  jsonl: (jobId: string) => `jobs/${jobId}/results.jsonl`,
-  csv: (jobId: string) => `jobs/${jobId}/results.csv`,
-  mapResultsPrefix: (jobId: string) => `jobs/${jobId}/map-results`,
-};
+import { jobKeys } from '../core/job-layout';
 
 /** How many objects are fetched at once when reading a job's results back. */
 const READ_CONCURRENCY = 32;

@@ -3,13 +3,15 @@
  * synthesized from the CDK app, stored in the embedded S3 and DynamoDB, with provider failures injected.
  */
 import { readFileSync } from 'node:fs';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompanyResult, ExtractionSchema } from '../../lambdas/core/contracts';
+import { batchRequestSchema, type CompanyResult, type ExtractionSchema } from '../../lambdas/core/contracts';
+import { executionInput } from '../../lambdas/core/job-layout';
 import { recordProblems } from '../../lambdas/core/json-schema';
-import { documentClient } from '../../lambdas/shared/aws-clients';
+import { documentClient, sfnClient } from '../../lambdas/shared/aws-clients';
 import { DynamoJobStore } from '../../lambdas/store/job-store';
-import { jobKeys } from '../../lambdas/store/result-store';
+import { jobKeys } from '../../lambdas/core/job-layout';
 import { loadCorpus } from '../../local/stand-ins/corpus';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 
@@ -206,6 +208,27 @@ describe('the search cache', () => {
     expect(again.data).toEqual(first.data);
     expect(again.cost.search_queries).toBe(first.cost.search_queries);
     expect(again.cost.usd).toBeLessThan(first.cost.usd);
+  });
+});
+
+describe('a batch that cannot run', () => {
+  it('marks the job failed with the reason when the manifest cannot be read', async () => {
+    const jobId = '22222222-2222-4222-8222-222222222222';
+    const store = new DynamoJobStore(documentClient(), process.env.JOBS_TABLE_NAME!);
+    await store.create({ job_id: jobId, total: 1, request_hash: 'h', manifest_key: 'm' }, new Date());
+    const input = executionInput(jobId, runtime.bucket, batchRequestSchema.parse({ companies: ['Acme'], extraction_schema: schema }));
+    await sfnClient().send(
+      new StartExecutionCommand({
+        stateMachineArn: process.env.STATE_MACHINE_ARN,
+        name: jobId,
+        input: JSON.stringify({ ...input, manifest: { ...input.manifest, key: `jobs/${jobId}/never-written.json` } }),
+      }),
+    );
+    const execution = await runtime.waitForJob(jobId);
+    expect(execution.status).toBe('FAILED');
+    const job = (await runtime.api.getJob(jobId)).body;
+    expect(job.status).toBe('FAILED');
+    expect(job.error).toMatch(/States.ItemReaderFailed.*never-written/);
   });
 });
 
