@@ -6,7 +6,8 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CompanyResult, JobView } from '../lambdas/core/contracts';
+import type { CompanyResult, ExtractionSchema, JobView } from '../lambdas/core/contracts';
+import { recordProblems } from '../lambdas/core/json-schema';
 import { jobKeys } from '../lambdas/core/job-layout';
 import { startLocalRuntime } from '../local/runtime';
 import { readCompanies } from '../local/companies-file';
@@ -56,15 +57,17 @@ function progressLine(view: JobView): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${completed + failed}/${total}  completed ${completed}  failed ${failed}  (${view.status.toLowerCase()})`;
 }
 
-function summary(results: CompanyResult[], seconds: number): string {
+function summary(results: CompanyResult[], schema: ExtractionSchema, seconds: number): string {
   const completed = results.filter((r) => r.status === 'completed');
   const failed = results.filter((r) => r.status === 'failed');
   const complete = completed.filter((r) => r.complete);
+  const valid = completed.filter((r) => recordProblems(schema, r.data, { partial: false }).length === 0);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
   const cost = results.reduce((sum, r) => sum + r.cost.usd, 0);
   const lines = [
     '',
     `Companies: ${results.length}   completed: ${completed.length}   failed: ${failed.length}   (${seconds.toFixed(1)} s)`,
+    `Schema-valid records: ${valid.length} of ${completed.length} completed${valid.length < completed.length ? ' (the others lack required fields)' : ''}`,
     `Complete records: ${complete.length}   mean completeness: ${mean(completed.map((r) => r.completeness_score)).toFixed(3)}   mean confidence: ${mean(completed.map((r) => r.confidence_score)).toFixed(2)}`,
     `Estimated provider cost: $${cost.toFixed(4)} ($${(results.length ? cost / results.length : 0).toFixed(4)} per company)`,
   ];
@@ -161,7 +164,7 @@ async function run(argv: string[]): Promise<number> {
     writeFileSync(path.join(outDir, 'results.jsonl'), jsonl);
     writeFileSync(path.join(outDir, 'results.csv'), (await runtime.results.getText(jobKeys.csv(jobId)))!);
     const results = jsonl.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as CompanyResult);
-    process.stdout.write(`${summary(results, (Date.now() - started) / 1000)}\n\nResults: ${outDir}/results.jsonl and results.csv\n`);
+    process.stdout.write(`${summary(results, schema as ExtractionSchema, (Date.now() - started) / 1000)}\n\nResults: ${outDir}/results.jsonl and results.csv\n`);
     return 0;
   } finally {
     await runtime.stop();

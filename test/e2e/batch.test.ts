@@ -103,8 +103,8 @@ describe('a submitted batch', () => {
 
   it('gives every completed company a record valid against the schema, each field sourced from a page it read', () => {
     for (const result of results.filter((r) => r.status === 'completed')) {
-      expect(recordProblems(schema, result.data, { partial: true }), result.company_name).toEqual([]);
-      if (result.complete) expect(recordProblems(schema, result.data, { partial: false }), result.company_name).toEqual([]);
+      // The example schema has no `required`, so a partial record is a valid one too.
+      expect(recordProblems(schema, result.data, { partial: false }), result.company_name).toEqual([]);
       for (const [field, url] of Object.entries(result.sources)) {
         expect(result.data[field], `${result.company_name}.${field}`).toBeDefined();
         expect(corpusUrls.has(url), url).toBe(true);
