@@ -208,7 +208,11 @@ export class Workflow extends Construct {
 
     const assemble = new LambdaInvoke(this, 'AssembleResults', {
       lambdaFunction: agents.assemble,
-      payload: TaskInput.fromObject({ job_id: JsonPath.stringAt('$.job_id'), extraction_schema: JsonPath.objectAt('$.extraction_schema') }),
+      payload: TaskInput.fromObject({
+        job_id: JsonPath.stringAt('$.job_id'),
+        manifest_key: JsonPath.stringAt('$.manifest.key'),
+        extraction_schema: JsonPath.objectAt('$.extraction_schema'),
+      }),
       payloadResponseOnly: true,
       resultPath: '$.assembled',
     });

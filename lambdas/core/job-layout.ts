@@ -2,7 +2,8 @@
 import type { BatchRequest } from './contracts';
 
 export const jobKeys = {
-  manifest: (jobId: string) => `jobs/${jobId}/manifest.json`,
+  // Named by the request too: a conflicting request under a reused job id can never overwrite a job's manifest.
+  manifest: (jobId: string, requestHash: string) => `jobs/${jobId}/manifest-${requestHash.slice(0, 16)}.json`,
   // Outside jobs/ so one lifecycle rule can expire them.
   rawResults: (jobId: string, index: number, iteration: number) => `search-results/${jobId}/${index}-${iteration}.json`,
   resultsPrefix: (jobId: string) => `jobs/${jobId}/results/`,
@@ -13,10 +14,10 @@ export const jobKeys = {
 };
 
 /** The execution input: what every state reads. Bodies of companies stay in the S3 manifest. */
-export function executionInput(jobId: string, bucket: string, request: BatchRequest) {
+export function executionInput(jobId: string, manifest: { bucket: string; key: string }, request: BatchRequest) {
   return {
     job_id: jobId,
-    manifest: { bucket, key: jobKeys.manifest(jobId) },
+    manifest,
     extraction_schema: request.extraction_schema,
     max_iterations: request.max_iterations,
     max_queries: request.max_queries,

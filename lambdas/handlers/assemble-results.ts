@@ -12,12 +12,16 @@ import { jobStore, resultStore } from '../shared/stores';
 import { taskHandler } from '../shared/task-handler';
 import { jobKeys } from '../core/job-layout';
 
-const assembleInputSchema = z.object({ job_id: z.string().min(1), extraction_schema: extractionSchemaSchema });
+const assembleInputSchema = z.object({
+  job_id: z.string().min(1),
+  manifest_key: z.string().min(1),
+  extraction_schema: extractionSchemaSchema,
+});
 
-export const handler = taskHandler(assembleInputSchema, async ({ job_id, extraction_schema }) => {
+export const handler = taskHandler(assembleInputSchema, async ({ job_id, manifest_key, extraction_schema }) => {
   const results = resultStore();
   const jobs = jobStore();
-  const manifest = await results.getManifest(job_id);
+  const manifest = await results.getManifest(manifest_key);
   const { present, missing } = matchToManifest(manifest, await results.listCompanyResults(job_id));
 
   for (const item of missing) {

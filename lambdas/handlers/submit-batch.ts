@@ -54,9 +54,10 @@ export const handler = httpHandler(async (event) => {
   const jobs = jobStore();
 
   // Manifest first: once the job record exists, everything the execution needs is already in place.
-  await results.putManifest(jobId, request.companies.map((company_name, index) => ({ index, company_name })));
+  const manifestKey = jobKeys.manifest(jobId, requestHash);
+  await results.putJson(manifestKey, request.companies.map((company_name, index) => ({ index, company_name })));
   const { created, job } = await jobs.create(
-    { job_id: jobId, total: request.companies.length, request_hash: requestHash, manifest_key: jobKeys.manifest(jobId) },
+    { job_id: jobId, total: request.companies.length, request_hash: requestHash, manifest_key: manifestKey },
     new Date(),
   );
   if (!created && job.request_hash !== requestHash) {
@@ -71,12 +72,16 @@ export const handler = httpHandler(async (event) => {
         new StartExecutionCommand({
           stateMachineArn: config.stateMachineArn,
           name: jobId,
-          input: JSON.stringify(executionInput(jobId, results.bucket, request)),
+          input: JSON.stringify(executionInput(jobId, { bucket: results.bucket, key: job.manifest_key }, request)),
         }),
       );
     } catch (error) {
       if (!(error instanceof ExecutionAlreadyExists)) {
         logger.error('could not start the execution', { jobId, error });
+        // With a key, the same request again resumes this job; without one, nothing could, so close it.
+        if (idempotencyKey) {
+          return problem(503, 'start_failed', 'the batch could not be started; send the same request with the same Idempotency-Key again');
+        }
         await jobs.markFailed(jobId, `the batch could not be started: ${(error as Error).message}`, new Date());
         return problem(503, 'start_failed', 'the batch could not be started; submit it again');
       }

@@ -35,13 +35,9 @@ export class ResultStore {
     return text === undefined ? undefined : (JSON.parse(text) as T);
   }
 
-  putManifest(jobId: string, items: ManifestItem[]): Promise<void> {
-    return this.putJson(jobKeys.manifest(jobId), items);
-  }
-
-  async getManifest(jobId: string): Promise<ManifestItem[]> {
-    const items = await this.getJson<ManifestItem[]>(jobKeys.manifest(jobId));
-    if (!items) throw new Error(`the manifest of job ${jobId} is missing`);
+  async getManifest(key: string): Promise<ManifestItem[]> {
+    const items = await this.getJson<ManifestItem[]>(key);
+    if (!items) throw new Error(`the manifest s3://${this.bucket}/${key} is missing`);
     return items;
   }
 

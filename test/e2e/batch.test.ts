@@ -170,6 +170,10 @@ describe('submitting', () => {
 
     const different = await runtime.api.submitBatch({ ...body, companies: ['Mercury Freight'] }, headers);
     expect(different.statusCode).toBe(409);
+    // The conflicting request left the first job's manifest alone.
+    const stored = await new DynamoJobStore(documentClient(), process.env.JOBS_TABLE_NAME!).get(first.body.job_id);
+    const manifest = await runtime.results.getManifest(stored!.manifest_key);
+    expect(manifest.map((item) => item.company_name)).toEqual(body.companies);
   });
 
   it('rejects bad requests with a 400 that names the problem, and writes nothing', async () => {
@@ -216,12 +220,13 @@ describe('a batch that cannot run', () => {
     const jobId = '22222222-2222-4222-8222-222222222222';
     const store = new DynamoJobStore(documentClient(), process.env.JOBS_TABLE_NAME!);
     await store.create({ job_id: jobId, total: 1, request_hash: 'h', manifest_key: 'm' }, new Date());
-    const input = executionInput(jobId, runtime.bucket, batchRequestSchema.parse({ companies: ['Acme'], extraction_schema: schema }));
+    const manifest = { bucket: runtime.bucket, key: `jobs/${jobId}/never-written.json` };
+    const input = executionInput(jobId, manifest, batchRequestSchema.parse({ companies: ['Acme'], extraction_schema: schema }));
     await sfnClient().send(
       new StartExecutionCommand({
         stateMachineArn: process.env.STATE_MACHINE_ARN,
         name: jobId,
-        input: JSON.stringify({ ...input, manifest: { ...input.manifest, key: `jobs/${jobId}/never-written.json` } }),
+        input: JSON.stringify(input),
       }),
     );
     const execution = await runtime.waitForJob(jobId);
