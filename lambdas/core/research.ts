@@ -12,15 +12,21 @@ export const MAX_SOURCES = 8;
 export const MAX_SOURCE_CHARS = 3_000;
 export const NOTES_MAX_TOKENS = 1_024;
 
-/** Legal-form words say nothing about which company a page is about. */
-const LEGAL_SUFFIXES = new Set(['inc', 'incorporated', 'ltd', 'limited', 'llc', 'gmbh', 'corp', 'corporation', 'co', 'plc', 'sa', 'ag', 'bv', 'nv', 'oy', 'ab', 'srl', 'spa']);
+/** Legal forms and filler words say nothing about which company a page is about ("The Coca-Cola Company"). */
+const GENERIC_NAME_WORDS = new Set([
+  'inc', 'incorporated', 'ltd', 'limited', 'llc', 'gmbh', 'corp', 'corporation', 'co', 'plc', 'sa', 'ag', 'bv', 'nv',
+  'oy', 'ab', 'srl', 'spa', 'the', 'company', 'group', 'holding', 'holdings', 'and', 'of',
+]);
 
 // Accents are dropped, not split off: "Zürich" and "Zurich" are the same word to a reader.
 const words = (text: string) =>
   text.toLowerCase().normalize('NFKD').replace(/\p{M}+/gu, '').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 
 export function nameTokens(companyName: string): string[] {
-  return words(companyName).split(' ').filter((t) => t && !LEGAL_SUFFIXES.has(t));
+  const all = words(companyName).split(' ').filter(Boolean);
+  const distinctive = all.filter((t) => !GENERIC_NAME_WORDS.has(t));
+  // A name made only of such words ("The Company") is all there is to match.
+  return distinctive.length ? distinctive : all;
 }
 
 /**

@@ -189,6 +189,12 @@ describe('research', () => {
     expect(findings.duration_seconds).toBe(2.5);
   });
 
+  it('ignores filler words of a name, unless the name is nothing else', () => {
+    expect(nameTokens('The Coca-Cola Company')).toEqual(['coca', 'cola']);
+    expect(mentionsCompany({ title: 'Coca-Cola reports results', content: '' }, 'The Coca-Cola Company')).toBe(true);
+    expect(nameTokens('The Group')).toEqual(['the', 'group']);
+  });
+
   it('matches a name whether or not the page writes its accents', () => {
     expect(nameTokens('Zürich Insurance')).toEqual(['zurich', 'insurance']);
     expect(mentionsCompany({ title: 'Zurich Insurance Group', content: '' }, 'Zürich Insurance')).toBe(true);

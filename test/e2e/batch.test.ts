@@ -69,9 +69,10 @@ describe('a submitted batch', () => {
     expect(job.body.results.jsonl).toBe(`s3://${runtime.bucket}/${jobKeys.jsonl(jobId)}`);
   });
 
-  it('has exactly one result per company, in batch order', () => {
+  it('has exactly one result per company, in batch order, each also stored on its own in S3', async () => {
     expect(results.map((r) => r.company_name)).toEqual(companies);
     expect(results.map((r) => r.index)).toEqual(companies.map((_, i) => i));
+    for (const result of results) expect(await runtime.results.getCompanyResult(jobId, result.index)).toEqual(result);
   });
 
   it('counts every company once in DynamoDB: completed + failed = submitted', async () => {
