@@ -13,13 +13,7 @@ import type { FaultRule, StandIn } from './stand-ins/faults';
 import { startAnthropicStandIn } from './stand-ins/anthropic-stand-in';
 import { startTavilyStandIn } from './stand-ins/tavily-stand-in';
 import { StepFunctionsServer, type LocalExecution } from './step-functions-server';
-import {
-  dynamoTaskHandler,
-  itemReaderHandler,
-  lambdaContext,
-  lambdaTaskHandler,
-  resultWriterHandler,
-} from './task-handlers';
+import { lambdaContext, localTaskHandlers } from './task-handlers';
 import { LOCAL_REGION, coordinatorDefinition, localFunctions, synthesizeTemplate, type LocalFunction } from './template';
 
 export interface LocalRuntimeOptions {
@@ -120,27 +114,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   }
 
   const { definition, emulations } = emulateDistributedMaps(coordinator.definition as any);
-  const taskHandlers: Record<string, (input: any) => Promise<any>> = {};
-  const retryIntervalOverrides: Record<string, number> = {};
-  const byArn = new Map(functions.map((fn) => [fn.arn, fn]));
-
-  const visit = (states: Record<string, any>) => {
-    for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Map') visit((state.ItemProcessor ?? state.Iterator).States);
-      if (state.Type === 'Parallel') for (const branch of state.Branches) visit(branch.States);
-      if (state.Retry && options.retryIntervalMs !== undefined) retryIntervalOverrides[name] = options.retryIntervalMs;
-      if (state.Type !== 'Task') continue;
-      const reader = emulations.find((e) => e.readerState === name);
-      const writer = emulations.find((e) => e.writerState === name);
-      const fn = byArn.get(state.Resource);
-      if (reader) taskHandlers[name] = itemReaderHandler(reader);
-      else if (writer) taskHandlers[name] = resultWriterHandler(writer);
-      else if (fn) taskHandlers[name] = lambdaTaskHandler(fn, (state.TimeoutSeconds ?? 60) * 1000);
-      else if (/^arn:aws:states:::(aws-sdk:)?dynamodb:/.test(state.Resource)) taskHandlers[name] = dynamoTaskHandler(state.Resource);
-      else throw new Error(`local runtime: no local implementation for task ${name} (${state.Resource})`);
-    }
-  };
-  visit(definition.States);
+  const { taskHandlers, retryIntervalOverrides } = localTaskHandlers(definition, emulations, functions, options.retryIntervalMs);
 
   const stepFunctions = new StepFunctionsServer({ stateMachineArn: coordinator.arn, definition, taskHandlers, retryIntervalOverrides });
   await stepFunctions.listen();

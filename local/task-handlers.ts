@@ -155,3 +155,36 @@ export function resultWriterHandler(emulation: MapEmulation): TaskHandler {
     return applyResultPath(input, emulation.resultPath, mapOutput);
   };
 }
+
+/**
+ * A local implementation for every Task state of the definition, by state name (how the interpreter looks them
+ * up), and the retry waits to use instead of the definition's when `retryIntervalMs` is given.
+ */
+export function localTaskHandlers(
+  definition: { States: Record<string, any> },
+  emulations: MapEmulation[],
+  functions: LocalFunction[],
+  retryIntervalMs?: number,
+): { taskHandlers: Record<string, TaskHandler>; retryIntervalOverrides: Record<string, number> } {
+  const taskHandlers: Record<string, TaskHandler> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  const byArn = new Map(functions.map((fn) => [fn.arn, fn]));
+  const visit = (states: Record<string, any>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Map') visit((state.ItemProcessor ?? state.Iterator).States);
+      if (state.Type === 'Parallel') for (const branch of state.Branches) visit(branch.States);
+      if (state.Retry && retryIntervalMs !== undefined) retryIntervalOverrides[name] = retryIntervalMs;
+      if (state.Type !== 'Task') continue;
+      const reader = emulations.find((e) => e.readerState === name);
+      const writer = emulations.find((e) => e.writerState === name);
+      const fn = byArn.get(state.Resource);
+      if (reader) taskHandlers[name] = itemReaderHandler(reader);
+      else if (writer) taskHandlers[name] = resultWriterHandler(writer);
+      else if (fn) taskHandlers[name] = lambdaTaskHandler(fn, (state.TimeoutSeconds ?? 60) * 1000);
+      else if (/^arn:aws:states:::(aws-sdk:)?dynamodb:/.test(state.Resource)) taskHandlers[name] = dynamoTaskHandler(state.Resource);
+      else throw new Error(`local runtime: no local implementation for task ${name} (${state.Resource})`);
+    }
+  };
+  visit(definition.States);
+  return { taskHandlers, retryIntervalOverrides };
+}
