@@ -1,0 +1,52 @@
+/**
+ * What `cdk deploy` would upload: every function bundled by NodejsFunction with the construct's settings
+ * (ES module, arm64 target, AWS SDK left to the runtime). Each bundle must load and export its handler.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DossierStack } from '../../lib/dossier-stack';
+
+let bundles: { entry: string; file: string }[];
+
+beforeAll(() => {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'dossier-synth-'));
+  const context = JSON.parse(readFileSync('cdk.json', 'utf8')).context;
+  const app = new App({ outdir, context });
+  new DossierStack(app, 'Dossier');
+  const assembly = app.synth();
+  const template = assembly.getStackByName('Dossier').template;
+  bundles = Object.values<any>(template.Resources)
+    .filter((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.['dossier:entry'])
+    // The asset's hash names both the uploaded zip and the staged folder in the cloud assembly.
+    .map((r) => ({
+      entry: r.Metadata['dossier:entry'],
+      file: path.join(outdir, `asset.${String(r.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.mjs'),
+    }));
+}, 120_000);
+
+describe('function bundles', () => {
+  it('exist for every handler', () => {
+    expect(bundles.map((b) => path.basename(b.entry, '.ts')).sort()).toEqual(
+      ['assemble-results', 'extraction', 'job-status', 'reflection', 'research', 'store-result', 'submit-batch'],
+    );
+  });
+
+  it('load as ES modules and export a handler', async () => {
+    for (const bundle of bundles) {
+      const module = await import(pathToFileURL(bundle.file).href);
+      expect(typeof module.handler, bundle.entry).toBe('function');
+    }
+  });
+
+  it('leave the AWS SDK to the Lambda runtime', () => {
+    for (const bundle of bundles.filter((b) => !b.entry.endsWith('reflection.ts'))) {
+      // The reflection agent touches no AWS service; every other handler imports the runtime's SDK.
+      const importsSdk = /import\s*\{[^}]*\}\s*from\s*"@aws-sdk\/client-/.test(readFileSync(bundle.file, 'utf8'));
+      expect(importsSdk, `${bundle.entry} imports @aws-sdk/client-* from the runtime`).toBe(true);
+    }
+  });
+});
