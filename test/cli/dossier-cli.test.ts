@@ -1,13 +1,20 @@
 /** The main job as a user runs it: `dossier run` on their own files, in a child process. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readCompanies, splitCsvLine } from '../../local/companies-file';
 
 const run = promisify(execFile);
+const scratch: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dossier-cli-'));
+  scratch.push(dir);
+  return dir;
+};
+afterAll(() => scratch.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 async function dossier(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -39,7 +46,7 @@ describe('reading a companies file', () => {
 
 describe('dossier run', () => {
   it('researches the companies of a CSV and writes results.jsonl and results.csv', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'dossier-cli-'));
+    const dir = tempDir();
     const companies = path.join(dir, 'companies.csv');
     writeFileSync(companies, 'company,segment\nBrightgull Robotics,robots\n"Mercury Freight",logistics\nWrenfield Sprocket Labs,unknown\n');
     const out = path.join(dir, 'out');
@@ -62,7 +69,7 @@ describe('dossier run', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--schema is required/);
 
-    const dir = mkdtempSync(path.join(tmpdir(), 'dossier-cli-'));
+    const dir = tempDir();
     const schema = path.join(dir, 'schema.json');
     writeFileSync(schema, JSON.stringify({ type: 'object', properties: {} }));
     const refused = await dossier(['run', 'examples/companies.txt', '--schema', schema, '--out', path.join(dir, 'out')]);

@@ -2,18 +2,19 @@
  * What `cdk deploy` would upload: every function bundled by NodejsFunction with the construct's settings
  * (ES module, arm64 target, AWS SDK left to the runtime). Each bundle must load and export its handler.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DossierStack } from '../../lib/dossier-stack';
 
 let bundles: { entry: string; file: string }[];
+let outdir: string;
 
 beforeAll(() => {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'dossier-synth-'));
+  outdir = mkdtempSync(path.join(tmpdir(), 'dossier-synth-'));
   const context = JSON.parse(readFileSync('cdk.json', 'utf8')).context;
   const app = new App({ outdir, context });
   new DossierStack(app, 'Dossier');
@@ -27,6 +28,8 @@ beforeAll(() => {
       file: path.join(outdir, `asset.${String(r.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.mjs'),
     }));
 }, 120_000);
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 describe('function bundles', () => {
   it('exist for every handler', () => {
