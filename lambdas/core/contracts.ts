@@ -1,6 +1,6 @@
 /**
  * The wire contracts of Dossier, in one place. Field names follow the seed design (snake_case).
- * The API models and agent cards publish JSON Schemas generated from these zod schemas.
+ * The API's request model is generated from these zod schemas, so the edge and the handlers check the same rules.
  */
 import { z } from 'zod';
 
@@ -22,6 +22,7 @@ export const companyNameSchema = z
   .min(1, 'company name must not be empty')
   .max(200, 'company name must be at most 200 characters');
 
+/** The seed also names `google` and `hybrid`; they join this list with their adapters. */
 export const searchProviderSchema = z.enum(['tavily']).default('tavily');
 
 /** Token and query counts, carried as a running total through a company's loop so storage can price it. */

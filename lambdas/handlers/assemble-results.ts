@@ -3,7 +3,7 @@
  * A company whose child execution died before storage ran is recorded here as failed, so none goes missing.
  */
 import { z } from 'zod';
-import { extractionSchemaSchema } from '../core/contracts';
+import { extractionSchemaSchema, zeroUsage } from '../core/contracts';
 import { failedResult } from '../core/company-result';
 import { matchToManifest, toCsv, toJsonl } from '../core/results-files';
 import { config } from '../shared/config';
@@ -32,7 +32,7 @@ export const handler = taskHandler(assembleInputSchema, async ({ job_id, manifes
       reason: 'no result was recorded for this company: its child execution failed before storage',
       schema: extraction_schema,
       iterations: 0,
-      usage: { search_queries: 0, search_credits: 0, llm_input_tokens: 0, llm_output_tokens: 0 },
+      usage: zeroUsage(),
       model: config.llmModel,
     });
     await results.putCompanyResult(job_id, result);
