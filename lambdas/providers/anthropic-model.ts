@@ -1,6 +1,6 @@
 /** Claude through @anthropic-ai/sdk. */
 import Anthropic from '@anthropic-ai/sdk';
-import type { LanguageModel } from './language-model';
+import type { LanguageModel, WriteRequest } from './language-model';
 import { ProviderError, errorNameForStatus } from './provider-error';
 
 export interface AnthropicOptions {
@@ -33,44 +33,42 @@ export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
     maxRetries: options.maxRetries ?? 2,
     timeout: options.timeoutMs ?? 50_000,
   });
+  // One request shape for both kinds of call; `extra` adds the forced tool for structured answers.
+  const create = async (request: WriteRequest, extra: Partial<Anthropic.MessageCreateParamsNonStreaming> = {}) => {
+    try {
+      return await client.messages.create({
+        model: options.model,
+        max_tokens: request.maxTokens,
+        system: request.system,
+        messages: [{ role: 'user', content: request.prompt }],
+        ...extra,
+      });
+    } catch (error) {
+      throw toProviderError(error);
+    }
+  };
   return {
     model: options.model,
-    async write({ system, prompt, maxTokens }) {
-      try {
-        const message = await client.messages.create({
-          model: options.model,
-          max_tokens: maxTokens,
-          system,
-          messages: [{ role: 'user', content: prompt }],
-        });
-        const text = message.content
-          .map((block) => (block.type === 'text' ? block.text : ''))
-          .join('')
-          .trim();
-        return { text, usage: usageOf(message) };
-      } catch (error) {
-        throw toProviderError(error);
-      }
+    async write(request) {
+      const message = await create(request);
+      const text = message.content
+        .map((block) => (block.type === 'text' ? block.text : ''))
+        .join('')
+        .trim();
+      return { text, usage: usageOf(message) };
     },
-    async structured({ system, prompt, maxTokens, toolName, toolDescription, inputSchema }) {
-      try {
-        // A forced tool call returns JSON shaped by the tool's input schema.
-        const message = await client.messages.create({
-          model: options.model,
-          max_tokens: maxTokens,
-          system,
-          messages: [{ role: 'user', content: prompt }],
-          tools: [{ name: toolName, description: toolDescription, input_schema: inputSchema as Anthropic.Tool.InputSchema }],
-          tool_choice: { type: 'tool', name: toolName },
-        });
-        const call = message.content.find((block) => block.type === 'tool_use' && block.name === toolName);
-        if (!call || call.type !== 'tool_use') {
-          throw new ProviderError('ProviderUnavailable', 'anthropic', `the model did not call ${toolName} (stop_reason ${message.stop_reason})`);
-        }
-        return { value: call.input, usage: usageOf(message) };
-      } catch (error) {
-        throw error instanceof ProviderError ? error : toProviderError(error);
+    async structured(request) {
+      const { toolName, toolDescription, inputSchema } = request;
+      // A forced tool call returns JSON shaped by the tool's input schema.
+      const message = await create(request, {
+        tools: [{ name: toolName, description: toolDescription, input_schema: inputSchema as Anthropic.Tool.InputSchema }],
+        tool_choice: { type: 'tool', name: toolName },
+      });
+      const call = message.content.find((block) => block.type === 'tool_use' && block.name === toolName);
+      if (!call || call.type !== 'tool_use') {
+        throw new ProviderError('ProviderUnavailable', 'anthropic', `the model did not call ${toolName} (stop_reason ${message.stop_reason})`);
       }
+      return { value: call.input, usage: usageOf(message) };
     },
   };
 }
