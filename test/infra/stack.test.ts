@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DossierStack } from '../../lib/dossier-stack';
+// The local runtime resolves the definition the way CloudFormation would; the assertions reuse it.
+import { coordinatorDefinition, functionArn, localName, type CfnTemplate } from '../../local/template';
 
 // asl-validator ships no type declarations; load it through require and describe the one call we make.
 type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
@@ -29,26 +31,6 @@ const jobsTableId = () =>
 const functionId = (handler: string) =>
   logicalIdOf('AWS::Lambda::Function', { Metadata: { 'dossier:entry': `lambdas/handlers/${handler}.ts` } });
 
-/** A Lambda task's Resource resolves to this, so a test can tell which function a state invokes. */
-const lambdaArn = (logicalId: string) => `arn:aws:lambda:us-east-1:123456789012:function:${logicalId}`;
-
-/** Joins the Fn::Join of the state machine definition, standing in plain strings for the tokens CloudFormation fills. */
-function resolveDefinition(definitionString: unknown): string {
-  const [separator, parts] = (definitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-  return parts
-    .map((part) => {
-      if (typeof part === 'string') return part;
-      const token = part as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
-      if (token.Ref === 'AWS::Partition') return 'aws';
-      if (token.Ref === 'AWS::Region') return 'us-east-1';
-      if (token.Ref === 'AWS::AccountId') return '123456789012';
-      if (token.Ref) return token.Ref;
-      const [id, attribute] = token['Fn::GetAtt']!;
-      return resources[id]?.Type === 'AWS::Lambda::Function' ? lambdaArn(id) : `${id}.${attribute}`;
-    })
-    .join(separator);
-}
-
 /** The full path of an API Gateway method, from its resource up to the root. */
 function methodPath(method: CfnResource): string {
   const parts: string[] = [];
@@ -74,8 +56,7 @@ beforeAll(() => {
   });
   template = Template.fromStack(new DossierStack(app, 'DossierTest'));
   resources = template.toJSON().Resources;
-  const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0] as CfnResource;
-  definition = JSON.parse(resolveDefinition(machine.Properties.DefinitionString));
+  definition = coordinatorDefinition(template.toJSON() as CfnTemplate).definition as typeof definition;
 });
 
 describe('storage', () => {
@@ -190,7 +171,7 @@ describe('state machine', () => {
     const first = states()[definition.StartAt]!;
     expect(definition.StartAt).toBe('RecordJob');
     expect(first.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
-    expect(first.Parameters.TableName).toBe(jobsTableId());
+    expect(first.Parameters.TableName).toBe(localName(jobsTableId()));
     expect(first.Next).toBe('ResearchCompanies');
   });
 
@@ -202,9 +183,9 @@ describe('state machine', () => {
     expect(map.ItemReader).toMatchObject({
       Resource: 'arn:aws:states:::s3:getObject',
       ReaderConfig: { InputType: 'JSON' },
-      Parameters: { Bucket: bucketId },
+      Parameters: { Bucket: localName(bucketId) },
     });
-    expect(map.ResultWriter).toMatchObject({ Parameters: { Bucket: bucketId } });
+    expect(map.ResultWriter).toMatchObject({ Parameters: { Bucket: localName(bucketId) } });
     expect(map.ToleratedFailurePercentage).toBeGreaterThanOrEqual(0);
     expect(map.ToleratedFailurePercentage).toBeLessThan(100);
     expect(map.MaxConcurrency).toBeGreaterThan(0);
@@ -215,9 +196,9 @@ describe('state machine', () => {
     expect(inner.StartAt).toBe('Research');
     expect(inner.States.Research!.Next).toBe('Extract');
     expect(inner.States.Extract!.Next).toBe('Reflect');
-    expect(inner.States.Research!.Resource).toBe(lambdaArn(functionId('research')));
-    expect(inner.States.Extract!.Resource).toBe(lambdaArn(functionId('extraction')));
-    expect(inner.States.Reflect!.Resource).toBe(lambdaArn(functionId('reflection')));
+    expect(inner.States.Research!.Resource).toBe(functionArn(functionId('research')));
+    expect(inner.States.Extract!.Resource).toBe(functionArn(functionId('extraction')));
+    expect(inner.States.Reflect!.Resource).toBe(functionArn(functionId('reflection')));
   });
 
   it('loops back to research until the record is complete or the iterations run out', () => {
@@ -233,7 +214,7 @@ describe('state machine', () => {
     expect(condition).toContain('$.reflection.is_complete');
     // Without a bound on iterations a company that never completes would loop forever.
     expect(condition).toMatch(/"Variable":"\$\.iteration","NumericGreaterThanEqualsPath":"\$\.max_iterations"/);
-    expect(inner.StoreResult!.Resource).toBe(lambdaArn(functionId('store-result')));
+    expect(inner.StoreResult!.Resource).toBe(functionArn(functionId('store-result')));
   });
 
   it.each(['Research', 'Extract', 'Reflect'])('%s retries throttling with jittered backoff and records a failure', (name) => {
@@ -248,12 +229,12 @@ describe('state machine', () => {
   });
 
   it('records a failed company through the storage function', () => {
-    expect(processor().States.RecordFailure!.Resource).toBe(lambdaArn(functionId('store-result')));
+    expect(processor().States.RecordFailure!.Resource).toBe(functionArn(functionId('store-result')));
   });
 
   it('assembles the results after the map, then marks the job done', () => {
     expect(states().ResearchCompanies!.Next).toBe('AssembleResults');
-    expect(states().AssembleResults!.Resource).toBe(lambdaArn(functionId('assemble-results')));
+    expect(states().AssembleResults!.Resource).toBe(functionArn(functionId('assemble-results')));
     expect(states().AssembleResults!.Next).toBe('MarkJobDone');
     expect(states().MarkJobDone!.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
     expect(states().MarkJobDone!.End).toBe(true);
