@@ -14,6 +14,9 @@ const { values } = parseArgs({
     iterations: { type: 'string', default: '2' },
     // Off by default: the batch cycles through 27 names, so a cache would answer almost every search.
     cache: { type: 'boolean', default: false },
+    // Simulated provider round trips, to see what the Map's concurrency makes of real latencies.
+    'search-latency-ms': { type: 'string', default: '0' },
+    'llm-latency-ms': { type: 'string', default: '0' },
   },
 });
 const count = Number(values.companies);
@@ -31,6 +34,7 @@ const runtime = await startLocalRuntime({
   providers: 'stand-ins',
   logLevel: 'ERROR',
   searchCache: values.cache,
+  standInLatencyMs: { tavily: Number(values['search-latency-ms']), anthropic: Number(values['llm-latency-ms']) },
 });
 const ready = Date.now();
 const submitted = await runtime.api.submitBatch({ companies, extraction_schema: schema, max_iterations: Number(values.iterations) });
@@ -49,7 +53,10 @@ await runtime.stop();
 
 const seconds = (finished - ready) / 1000;
 const llmTokens = results.reduce((s, r) => s + r.cost.llm_input_tokens + r.cost.llm_output_tokens, 0);
-console.log(`batch of ${count} companies, max_iterations ${values.iterations}, search cache ${values.cache ? 'on' : 'off'}, local runtime with stand-in providers`);
+console.log(
+  `batch of ${count} companies, max_iterations ${values.iterations}, search cache ${values.cache ? 'on' : 'off'}, ` +
+    `stand-in latency: search ${values['search-latency-ms']} ms, LLM ${values['llm-latency-ms']} ms`,
+);
 console.log(`  execution:          ${execution.status}`);
 console.log(`  runtime start-up:   ${((ready - startup) / 1000).toFixed(1)} s (synth + embedded servers)`);
 console.log(`  batch wall time:    ${seconds.toFixed(1)} s  (${(count / seconds).toFixed(1)} companies/s; seed target 1,000 in 90 s)`);

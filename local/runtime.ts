@@ -23,6 +23,8 @@ export interface LocalRuntimeOptions {
   providers?: 'auto' | 'stand-ins';
   /** Failures the stand-ins inject, to see retries and failure handling. */
   faults?: { tavily?: FaultRule[]; anthropic?: FaultRule[] };
+  /** Simulated round-trip time of each stand-in provider call (benchmarks); none by default. */
+  standInLatencyMs?: { tavily?: number; anthropic?: number };
   /** Replaces every Retry wait (milliseconds); tests set 0. By default the definition's backoff applies. */
   retryIntervalMs?: number;
   /** The DynamoDB search cache; on by default, as deployed. Benchmarks turn it off to measure real searches. */
@@ -102,8 +104,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const providerEnvironment: Record<string, string> = {};
   if (!useReal) {
     if (!options.corpusDir) throw new Error('local runtime: a corpus folder is needed when the real providers are not used');
-    const tavily = await startTavilyStandIn({ documents: loadCorpus(options.corpusDir), apiKey: 'tvly-local', faults: options.faults?.tavily });
-    const anthropic = await startAnthropicStandIn({ apiKey: 'sk-ant-local', faults: options.faults?.anthropic });
+    const tavily = await startTavilyStandIn({
+      documents: loadCorpus(options.corpusDir),
+      apiKey: 'tvly-local',
+      faults: options.faults?.tavily,
+      latencyMs: options.standInLatencyMs?.tavily,
+    });
+    const anthropic = await startAnthropicStandIn({
+      apiKey: 'sk-ant-local',
+      faults: options.faults?.anthropic,
+      latencyMs: options.standInLatencyMs?.anthropic,
+    });
     standIns = { tavily, anthropic };
     Object.assign(providerEnvironment, {
       TAVILY_API_KEY: 'tvly-local',

@@ -116,6 +116,8 @@ export function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export type StandIn = { readonly url: string; close(): Promise<void>; readonly requests: number };
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, bodyText: string) => void | Promise<void>;
@@ -124,11 +126,13 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, bodyText: stri
  * Shared plumbing of both stand-ins: a loopback server on a free port that counts requests,
  * hands each handler the whole body, and turns a handler crash into a 500 in the provider's shape.
  */
-export function serveLocally(dialect: ErrorDialect, handle: Handler): Promise<StandIn> {
+export function serveLocally(dialect: ErrorDialect, handle: Handler, options: { latencyMs?: number } = {}): Promise<StandIn> {
   let requests = 0;
   const server = http.createServer((req, res) => {
     requests += 1;
     readBody(req)
+      // A simulated provider round trip, for benchmarks that want realistic wall times; 0 by default.
+      .then((bodyText) => (options.latencyMs ? delay(options.latencyMs).then(() => bodyText) : bodyText))
       .then((bodyText) => handle(req, res, bodyText))
       .catch((err: unknown) => {
         if (res.headersSent) {

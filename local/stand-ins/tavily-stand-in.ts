@@ -13,7 +13,7 @@ import {
 
 export type { FaultRule, StandIn } from './faults';
 
-export type TavilyStandInOptions = { documents: CorpusDocument[]; apiKey?: string; faults?: FaultRule[] };
+export type TavilyStandInOptions = { documents: CorpusDocument[]; apiKey?: string; faults?: FaultRule[]; latencyMs?: number };
 
 export type SearchHit = { document: CorpusDocument; score: number };
 
@@ -155,5 +155,5 @@ export function startTavilyStandIn(opts: TavilyStandInOptions): Promise<StandIn>
       response_time: elapsed(),
       request_id: randomUUID(),
     });
-  });
+  }, { latencyMs: opts.latencyMs });
 }
