@@ -65,8 +65,9 @@ export class Workflow extends Construct {
         maxDelay: Duration.seconds(60),
         jitterStrategy: JitterType.FULL,
       });
+      // Outages and slow calls: the task's own timeout, or the function's (Lambda reports Sandbox.Timedout).
       task.addRetry({
-        errors: [PROVIDER_UNAVAILABLE, Errors.TIMEOUT],
+        errors: [PROVIDER_UNAVAILABLE, Errors.TIMEOUT, 'Sandbox.Timedout'],
         interval: Duration.seconds(2),
         backoffRate: 2,
         maxAttempts: 3,

@@ -223,6 +223,11 @@ describe('state machine', () => {
     expect(throttled).toBeDefined();
     expect(throttled!.BackoffRate).toBeGreaterThan(1);
     expect(throttled!.JitterStrategy).toBe('FULL');
+    const outage = (state.Retry as AslState[]).find((r) => r.ErrorEquals.includes('ProviderUnavailable'));
+    expect(outage?.ErrorEquals).toEqual(expect.arrayContaining(['States.Timeout', 'Sandbox.Timedout']));
+    expect(outage!.BackoffRate).toBeGreaterThan(1);
+    // A rejected request (bad key, bad input) fails the same way again: no retry for it.
+    expect((state.Retry as AslState[]).some((r) => r.ErrorEquals.includes('ProviderRejected'))).toBe(false);
     expect(state.Catch).toEqual(
       expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'RecordFailure' })]),
     );
