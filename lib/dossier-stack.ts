@@ -1,6 +1,7 @@
 /** The whole of Dossier: storage, agents, the coordinator and the API. */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { DEFAULT_LLM_MODEL } from '../lambdas/core/pricing';
 import { Agents } from './agents';
 import { Api } from './api';
 import { Storage } from './storage';
@@ -21,7 +22,7 @@ export class DossierStack extends Stack {
     super(scope, id, props);
     this.storage = new Storage(this, 'Storage');
     const { jobsTable, bucket } = this.storage;
-    this.agents = new Agents(this, 'Agents', { jobsTable, bucket, searchCacheTable: this.storage.searchCacheTable, llmModel: props.llmModel ?? 'claude-sonnet-4-6' });
+    this.agents = new Agents(this, 'Agents', { jobsTable, bucket, searchCacheTable: this.storage.searchCacheTable, llmModel: props.llmModel ?? DEFAULT_LLM_MODEL });
     this.workflow = new Workflow(this, 'Workflow', { agents: this.agents, jobsTable, bucket, maxConcurrency: props.maxConcurrency });
     this.api = new Api(this, 'Api', { jobsTable, bucket, stateMachine: this.workflow.stateMachine });
 

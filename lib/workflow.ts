@@ -27,6 +27,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { DynamoAttributeValue, DynamoUpdateItem, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { zeroUsage } from '../lambdas/core/contracts';
 import type { Agents } from './agents';
 
 export interface WorkflowProps {
@@ -191,7 +192,7 @@ export class Workflow extends Construct {
         search_provider: JsonPath.stringAt('$.search_provider'),
         iteration: 1,
         follow_up_queries: [],
-        usage: { search_queries: 0, search_credits: 0, llm_input_tokens: 0, llm_output_tokens: 0 },
+        usage: zeroUsage(),
         record: { extracted_data: {}, field_sources: {}, confidence_score: 0 },
       },
       maxConcurrency: props.maxConcurrency ?? 100,

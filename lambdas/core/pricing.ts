@@ -8,6 +8,9 @@ const MODEL_PRICES: { prefix: string; input: number; output: number }[] = [
   { prefix: 'claude-opus', input: 5, output: 25 },
 ];
 
+/** The Claude model every LLM call uses unless the deployment (or LLM_MODEL locally) names another. */
+export const DEFAULT_LLM_MODEL = 'claude-sonnet-4-6';
+
 /** The seed's figure for a Tavily query; a basic search is one credit. */
 export const SEARCH_CREDIT_USD = 0.005;
 

@@ -4,6 +4,7 @@
  * Locally (no AWS) the keys may come from the process environment.
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { DEFAULT_LLM_MODEL } from '../core/pricing';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -29,7 +30,7 @@ export const config = {
     return Number(process.env.SEARCH_CACHE_TTL_SECONDS ?? 7 * 24 * 3600);
   },
   get llmModel() {
-    return process.env.LLM_MODEL ?? 'claude-sonnet-4-6';
+    return process.env.LLM_MODEL ?? DEFAULT_LLM_MODEL;
   },
   get tavilyBaseUrl() {
     return process.env.TAVILY_BASE_URL || undefined;
