@@ -17,6 +17,7 @@ import {
   exceedsTolerance,
   type MapEmulation,
 } from './distributed-map';
+import { splitCsvLine } from './companies-file';
 import type { LocalFunction } from './template';
 
 type TaskHandler = (input: any) => Promise<any>;
@@ -105,7 +106,7 @@ export function itemReaderHandler(emulation: MapEmulation): TaskHandler {
     }
     let items: unknown[];
     if (config.InputType === 'CSV') {
-      const [header, ...rows] = text.trim().split(/\r?\n/).map((line) => line.split(','));
+      const [header, ...rows] = text.trim().split(/\r?\n/).map(splitCsvLine);
       items = rows.map((row) => Object.fromEntries(header!.map((h, i) => [h, row[i] ?? ''])));
     } else {
       items = JSON.parse(text);

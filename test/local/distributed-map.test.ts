@@ -6,6 +6,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetAwsClients, s3Client } from '../../lambdas/shared/aws-clients';
+import { ResultStore } from '../../lambdas/store/result-store';
 import { emulateDistributedMaps, exceedsTolerance } from '../../local/distributed-map';
 import { startEmbeddedAws, type EmbeddedAws } from '../../local/embedded-aws';
 import { StepFunctionsServer } from '../../local/step-functions-server';
@@ -70,8 +71,8 @@ async function run(def: ReturnType<typeof definition>, items: { name: string }[]
   return { execution, output: execution.output ? JSON.parse(execution.output) : undefined, seen };
 }
 
-async function readJson(key: string) {
-  return JSON.parse(await (await s3Client().send(new (await import('@aws-sdk/client-s3')).GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString());
+async function readJson(key: string): Promise<any> {
+  return new ResultStore(s3Client(), bucket).getJson(key);
 }
 
 beforeAll(async () => {
