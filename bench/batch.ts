@@ -21,7 +21,7 @@ const { values } = parseArgs({
 });
 const count = Number(values.companies);
 const names = readFileSync('examples/companies.txt', 'utf8').trim().split('\n');
-// Cycle through the example list; the suffix keeps every company distinct in the batch.
+// Cycle through the example list: each name recurs, which is why the search cache is off by default.
 const companies = Array.from({ length: count }, (_, i) => names[i % names.length]!);
 const schema = JSON.parse(readFileSync('examples/schema.json', 'utf8'));
 
