@@ -1,4 +1,4 @@
-/** The CDK app: `npx cdk deploy`. Context: llmModel, maxConcurrency. */
+/** The CDK app: `npx cdk deploy`. Context: llmModel, maxConcurrency, authDomainPrefix, oidcIssuer/oidcAudience/oidcTokenUrl/oidcJwksUrl. */
 import { App } from 'aws-cdk-lib';
 import { DossierStack } from '../lib/dossier-stack';
 
@@ -7,5 +7,15 @@ const maxConcurrency = app.node.tryGetContext('maxConcurrency');
 new DossierStack(app, 'Dossier', {
   llmModel: app.node.tryGetContext('llmModel'),
   maxConcurrency: maxConcurrency === undefined ? undefined : Number(maxConcurrency),
+  // -c oidcIssuer=https://issuer -c oidcAudience=… -c oidcTokenUrl=https://…/token: any OIDC issuer instead of Cognito.
+  externalIssuer: app.node.tryGetContext('oidcIssuer')
+    ? {
+        issuerUrl: app.node.tryGetContext('oidcIssuer'),
+        audience: app.node.tryGetContext('oidcAudience'),
+        tokenUrl: app.node.tryGetContext('oidcTokenUrl'),
+        jwksUrl: app.node.tryGetContext('oidcJwksUrl'),
+      }
+    : undefined,
+  authDomainPrefix: app.node.tryGetContext('authDomainPrefix'),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

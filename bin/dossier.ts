@@ -13,6 +13,7 @@ import { startLocalRuntime } from '../local/runtime';
 import { readCompanies } from '../local/companies-file';
 
 const USAGE = `Usage: dossier run <companies-file> --schema <schema.json> [options]
+       dossier serve [--corpus <folder>] [--offline] [--port <n>]   (the A2A agents and the API on localhost)
 
 Researches every company in the file (one name per line, or a CSV with a company/company_name/name column)
 and writes out/<job_id>/results.jsonl and results.csv.
@@ -171,11 +172,67 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
+const SERVE_USAGE = `Usage: dossier serve [--corpus <folder>] [--offline] [--port <first port>]
+
+Starts the four A2A agents and the REST API on 127.0.0.1, backed by the local runtime, and prints each agent's
+card URL and a bearer token (one hour). Ctrl-C stops everything.`;
+
+async function serve(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { corpus: { type: 'string' }, offline: { type: 'boolean' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(`${SERVE_USAGE}\n`);
+    return 0;
+  }
+  const first = integerOption(values.port, 'port');
+  if (first !== undefined && (first < 1024 || first > 65530)) fail('--port must be between 1024 and 65530');
+  const corpusDir = values.corpus ?? path.join(import.meta.dirname, '..', 'examples', 'corpus');
+  if (!existsSync(corpusDir)) fail(`corpus folder ${corpusDir} does not exist`);
+
+  const { startLocalServices } = await import('../local/local-services');
+  const services = await startLocalServices({ corpusDir, providers: values.offline ? 'stand-ins' : 'auto', ports: first ? { first } : undefined });
+  const token = await services.issuer.mintToken();
+  const lines = ['Dossier is serving on this machine.', '', 'A2A agents (cards are public; JSON-RPC needs the token):'];
+  for (const agent of services.agents) {
+    const card = (await (await fetch(agent.cardUrl, { headers: { 'A2A-Version': '1.0' } })).json()) as { name: string; skills: { id: string }[] };
+    lines.push(`  ${card.name.padEnd(28)} ${agent.cardUrl}   skills: ${card.skills.map((s) => s.id).join(', ')}${agent.streaming ? '   (streams)' : ''}`);
+  }
+  lines.push(
+    '',
+    `REST API: ${services.restUrl}   (POST /research/batch, GET /jobs/{job_id})`,
+    '',
+    `Token endpoint (OAuth2 client credentials): ${services.issuer.tokenUrl}`,
+    `  client id ${services.issuer.clientId}   client secret ${services.issuer.clientSecret}`,
+    '',
+    'Bearer token (valid one hour):',
+    token,
+    '',
+    'Try:',
+    `  curl -s ${services.agents[0]?.url}/ -H "Authorization: Bearer $TOKEN" -H 'A2A-Version: 1.0' -H 'content-type: application/json' \\`,
+    `    -d '{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"messageId":"m1","role":"ROLE_USER","parts":[{"data":{"company_name":"Brightgull Robotics","extraction_schema":{"type":"object","properties":{"ceo":{"type":"string"}}}}}]}}}'`,
+    '',
+    'Ctrl-C stops everything.',
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  process.stdout.write('\nStopping…\n');
+  await services.stop();
+  return 0;
+}
+
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
     case 'run':
       return run(rest);
+    case 'serve':
+      return serve(rest);
     case undefined:
     case '-h':
     case '--help':

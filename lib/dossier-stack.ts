@@ -1,15 +1,21 @@
-/** The whole of Dossier: storage, agents, the coordinator and the API. */
+/** The whole of Dossier: storage, the identity, agents, the state machines, the A2A agents and the API. */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DEFAULT_LLM_MODEL } from '../lambdas/core/pricing';
+import { A2a } from './a2a';
 import { Agents } from './agents';
 import { Api } from './api';
+import { Identity, type IdentityProps } from './identity';
 import { Storage } from './storage';
 import { Workflow } from './workflow';
 
 export interface DossierStackProps extends StackProps {
   llmModel?: string;
   maxConcurrency?: number;
+  /** Tokens from any OIDC issuer instead of the stack's own Cognito user pool. */
+  externalIssuer?: IdentityProps['externalIssuer'];
+  /** The Cognito domain prefix (globally unique); derived from the account by default. */
+  authDomainPrefix?: string;
 }
 
 export class DossierStack extends Stack {
@@ -17,6 +23,8 @@ export class DossierStack extends Stack {
   readonly agents: Agents;
   readonly workflow: Workflow;
   readonly api: Api;
+  readonly identity: Identity;
+  readonly a2a: A2a;
 
   constructor(scope: Construct, id: string, props: DossierStackProps = {}) {
     super(scope, id, props);
@@ -24,6 +32,15 @@ export class DossierStack extends Stack {
     const { jobsTable, bucket } = this.storage;
     this.agents = new Agents(this, 'Agents', { jobsTable, bucket, searchCacheTable: this.storage.searchCacheTable, llmModel: props.llmModel ?? DEFAULT_LLM_MODEL });
     this.workflow = new Workflow(this, 'Workflow', { agents: this.agents, jobsTable, bucket, maxConcurrency: props.maxConcurrency });
+    this.identity = new Identity(this, 'Identity', { externalIssuer: props.externalIssuer, domainPrefix: props.authDomainPrefix });
+    this.a2a = new A2a(this, 'A2a', {
+      agents: this.agents,
+      workflow: this.workflow,
+      identity: this.identity,
+      jobsTable,
+      tasksTable: this.storage.tasksTable,
+      bucket,
+    });
     this.api = new Api(this, 'Api', { jobsTable, bucket, stateMachine: this.workflow.stateMachine });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
@@ -31,5 +48,10 @@ export class DossierStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName });
     new CfnOutput(this, 'TavilySecretArn', { value: this.agents.tavilySecret.secretArn });
     new CfnOutput(this, 'AnthropicSecretArn', { value: this.agents.anthropicSecret.secretArn });
+    new CfnOutput(this, 'TokenUrl', { value: this.identity.tokenUrl ?? '', description: 'OAuth2 client-credentials token endpoint' });
+    if (this.identity.client) {
+      new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool!.userPoolId });
+      new CfnOutput(this, 'ClientId', { value: this.identity.client.userPoolClientId, description: 'its secret: aws cognito-idp describe-user-pool-client' });
+    }
   }
 }

@@ -1,6 +1,9 @@
-/** Where Dossier keeps state: the jobs table (status, counters) and the bucket (manifests, raw results, results). */
+/**
+ * Where Dossier keeps state: the jobs table (status, counters), the A2A tasks table (every agent's tasks and
+ * push-notification configs) and the bucket (manifests, raw results, results).
+ */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
@@ -12,6 +15,7 @@ export interface StorageProps {
 export class Storage extends Construct {
   readonly jobsTable: Table;
   readonly searchCacheTable: Table;
+  readonly tasksTable: Table;
   readonly bucket: Bucket;
 
   constructor(scope: Construct, id: string, props: StorageProps = {}) {
@@ -34,6 +38,26 @@ export class Storage extends Construct {
       encryption: TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: 'expires_at',
       removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // A2A task state (lambdas/store/a2a-task-store.ts): transient by design (30-day TTL after the last update) and
+    // the job's results live in S3, so no point-in-time recovery and always destroyable.
+    this.tasksTable = new Table(this, 'TasksTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: 'expires_at',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // ListTasks: one agent's, tenant's and owner's tasks, newest status first. Only what the filters read is
+    // projected, so counting every match for totalSize stays cheap; the page's tasks are read from the table.
+    this.tasksTable.addGlobalSecondaryIndex({
+      indexName: 'by_owner',
+      partitionKey: { name: 'owner_scope', type: AttributeType.STRING },
+      sortKey: { name: 'list_key', type: AttributeType.STRING },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: ['context_id', 'state', 'updated_at', 'expires_at'],
     });
 
     this.bucket = new Bucket(this, 'DataBucket', {

@@ -1,34 +1,31 @@
 /**
  * The coordinator: a STANDARD state machine that records the job, fans the companies out over a Distributed Map
- * (research → extraction → reflection, looping on follow-up queries), then assembles the results.
+ * (research → extraction → reflection, looping on follow-up queries), then assembles the results. Beside it, the
+ * company machine runs the same per-company chain (lib/company-research.ts) for one company at a time.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import {
-  Choice,
-  Condition,
+  type CfnStateMachine,
   DefinitionBody,
   DistributedMap,
   Errors,
   Fail,
-  JitterType,
   JsonPath,
   LogLevel,
-  Pass,
   ResultWriterV2,
   S3JsonItemReader,
   StateMachine,
   StateMachineType,
   TaskInput,
-  Timeout,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { DynamoAttributeValue, DynamoUpdateItem, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { zeroUsage } from '../lambdas/core/contracts';
+import { firstIteration } from '../lambdas/core/job-layout';
 import type { Agents } from './agents';
+import { CompanyResearchSteps } from './company-research';
 
 export interface WorkflowProps {
   agents: Agents;
@@ -38,131 +35,25 @@ export interface WorkflowProps {
   maxConcurrency?: number;
 }
 
-/** Errors our handlers throw when a provider is rate-limited or down (see lambdas/providers/provider-error.ts). */
-export const PROVIDER_THROTTLED = 'ProviderThrottled';
-export const PROVIDER_UNAVAILABLE = 'ProviderUnavailable';
+export { PROVIDER_THROTTLED, PROVIDER_UNAVAILABLE } from './company-research';
+
+/** The CloudFormation metadata key that names each state machine's role; the local runtime picks machines by it. */
+export const STATE_MACHINE_ROLE_METADATA_KEY = 'dossier:state-machine';
+export type StateMachineRole = 'coordinator' | 'company';
 
 export class Workflow extends Construct {
+  /** The coordinator: one batch, STANDARD. */
   readonly stateMachine: StateMachine;
+  /** One company on its own, EXPRESS, for StartSyncExecution: the input is companyRunInput's, the output storage's. */
+  readonly companyMachine: StateMachine;
 
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id);
     const { agents, jobsTable } = props;
 
-    const agentTask = (name: string, fn: IFunction, payload: Record<string, unknown>, resultPath: string, timeout: Duration) => {
-      const task = new LambdaInvoke(this, name, {
-        lambdaFunction: fn,
-        payload: TaskInput.fromObject(payload),
-        payloadResponseOnly: true,
-        resultPath,
-        taskTimeout: Timeout.duration(timeout),
-      });
-      // Rate limits clear slowly: wait longer, spread the retries of many companies apart.
-      task.addRetry({
-        errors: [PROVIDER_THROTTLED, 'Lambda.TooManyRequestsException'],
-        interval: Duration.seconds(5),
-        backoffRate: 2,
-        maxAttempts: 4,
-        maxDelay: Duration.seconds(60),
-        jitterStrategy: JitterType.FULL,
-      });
-      // Outages and slow calls: the task's own timeout, or the function's (Lambda reports Sandbox.Timedout).
-      task.addRetry({
-        errors: [PROVIDER_UNAVAILABLE, Errors.TIMEOUT, 'Sandbox.Timedout'],
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 3,
-        jitterStrategy: JitterType.FULL,
-      });
-      return task;
-    };
-
-    // ── One company ──────────────────────────────────────────────────────────────────
-    const research = agentTask('Research', agents.research, {
-      job_id: JsonPath.stringAt('$.job_id'),
-      index: JsonPath.numberAt('$.index'),
-      iteration: JsonPath.numberAt('$.iteration'),
-      company_name: JsonPath.stringAt('$.company_name'),
-      extraction_schema: JsonPath.objectAt('$.extraction_schema'),
-      search_provider: JsonPath.stringAt('$.search_provider'),
-      max_queries: JsonPath.numberAt('$.max_queries'),
-      follow_up_queries: JsonPath.listAt('$.follow_up_queries'),
-      usage: JsonPath.objectAt('$.usage'),
-    }, '$.research', Duration.seconds(130));
-
-    const extraction = agentTask('Extract', agents.extraction, {
-      company_name: JsonPath.stringAt('$.company_name'),
-      extraction_schema: JsonPath.objectAt('$.extraction_schema'),
-      research_notes: JsonPath.stringAt('$.research.research_notes'),
-      sources: JsonPath.listAt('$.research.sources'),
-      previous: JsonPath.objectAt('$.record'),
-      usage: JsonPath.objectAt('$.research.usage'),
-    }, '$.record', Duration.seconds(70));
-
-    const reflection = agentTask('Reflect', agents.reflection, {
-      company_name: JsonPath.stringAt('$.company_name'),
-      extraction_schema: JsonPath.objectAt('$.extraction_schema'),
-      extracted_data: JsonPath.objectAt('$.record.extracted_data'),
-      field_sources: JsonPath.objectAt('$.record.field_sources'),
-      confidence_score: JsonPath.numberAt('$.record.confidence_score'),
-      previous_queries: JsonPath.listAt('$.research.research_queries'),
-      max_follow_up_queries: JsonPath.numberAt('$.max_queries'),
-    }, '$.reflection', Duration.seconds(40));
-
-    const storeFields = {
-      job_id: JsonPath.stringAt('$.job_id'),
-      index: JsonPath.numberAt('$.index'),
-      company_name: JsonPath.stringAt('$.company_name'),
-      iterations: JsonPath.numberAt('$.iteration'),
-      extraction_schema: JsonPath.objectAt('$.extraction_schema'),
-      record: JsonPath.objectAt('$.record'),
-    };
-    const storeCompleted = agentTask('StoreResult', agents.storage, {
-      ...storeFields,
-      outcome: 'completed',
-      usage: JsonPath.objectAt('$.record.usage'),
-      reflection: JsonPath.objectAt('$.reflection'),
-    }, '$', Duration.seconds(40));
-    const storeFailed = agentTask('RecordFailure', agents.storage, {
-      ...storeFields,
-      outcome: 'failed',
-      usage: JsonPath.objectAt('$.usage'),
-      error: JsonPath.objectAt('$.error'),
-    }, '$', Duration.seconds(40));
-
-    // The next round starts from the follow-up queries, with the record and the spend so far.
-    const nextIteration = new Pass(this, 'NextIteration', {
-      parameters: {
-        'job_id.$': '$.job_id',
-        'index.$': '$.index',
-        'company_name.$': '$.company_name',
-        'extraction_schema.$': '$.extraction_schema',
-        'max_iterations.$': '$.max_iterations',
-        'max_queries.$': '$.max_queries',
-        'search_provider.$': '$.search_provider',
-        'iteration.$': 'States.MathAdd($.iteration, 1)',
-        'follow_up_queries.$': '$.reflection.follow_up_queries',
-        'usage.$': '$.record.usage',
-        'record.$': '$.record',
-      },
-    });
-
-    const isDone = new Choice(this, 'RecordComplete?')
-      .when(
-        Condition.or(
-          Condition.booleanEquals('$.reflection.is_complete', true),
-          Condition.numberGreaterThanEqualsJsonPath('$.iteration', '$.max_iterations'),
-        ),
-        storeCompleted,
-      )
-      .otherwise(nextIteration);
-    nextIteration.next(research);
-
-    for (const task of [research, extraction, reflection]) {
-      // A company that still fails after its retries is recorded with its reason; it never fails the batch.
-      task.addCatch(storeFailed, { errors: [Errors.ALL], resultPath: '$.error' });
-    }
-    const perCompany = research.next(extraction).next(reflection).next(isDone);
+    // One company's chain, twice: each state machine needs its own states (a state belongs to one graph).
+    const perCompany = new CompanyResearchSteps(this, 'PerCompany', { agents });
+    const single = new CompanyResearchSteps(this, 'SingleCompany', { agents });
 
     // ── The batch ────────────────────────────────────────────────────────────────────
     const recordJob = new DynamoUpdateItem(this, 'RecordJob', {
@@ -190,10 +81,8 @@ export class Workflow extends Construct {
         max_iterations: JsonPath.numberAt('$.max_iterations'),
         max_queries: JsonPath.numberAt('$.max_queries'),
         search_provider: JsonPath.stringAt('$.search_provider'),
-        iteration: 1,
-        follow_up_queries: [],
-        usage: zeroUsage(),
-        record: { extracted_data: {}, field_sources: {}, confidence_score: 0 },
+        // The same start as a single-company run: companyRunInput (lambdas/core/job-layout.ts) builds this object.
+        ...firstIteration(),
       },
       maxConcurrency: props.maxConcurrency ?? 100,
       // STANDARD children: a company's loop can outlast EXPRESS's 5-minute cap (max_iterations × the agents'
@@ -206,7 +95,7 @@ export class Workflow extends Construct {
       resultWriterV2: new ResultWriterV2({ bucket: props.bucket, prefix: 'map-results' }),
       resultPath: JsonPath.DISCARD,
     });
-    companies.itemProcessor(perCompany);
+    companies.itemProcessor(perCompany.chain);
 
     const assemble = new LambdaInvoke(this, 'AssembleResults', {
       lambdaFunction: agents.assemble,
@@ -262,5 +151,23 @@ export class Workflow extends Construct {
         includeExecutionData: false,
       },
     });
+
+    // A caller waits for this one (StartSyncExecution), so EXPRESS: billed by duration, no per-transition price.
+    // Five minutes is EXPRESS's ceiling; a company that needs longer times out, unstored and uncounted, and the
+    // caller has to record it (the batch keeps STANDARD children for that reason).
+    this.companyMachine = new StateMachine(this, 'CompanyMachine', {
+      definitionBody: DefinitionBody.fromChainable(single.chain),
+      stateMachineType: StateMachineType.EXPRESS,
+      tracingEnabled: true,
+      timeout: Duration.minutes(5),
+      logs: {
+        destination: new LogGroup(this, 'CompanyMachineLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+        level: LogLevel.ERROR,
+        includeExecutionData: false,
+      },
+    });
+
+    const roles: [StateMachine, StateMachineRole][] = [[this.stateMachine, 'coordinator'], [this.companyMachine, 'company']];
+    for (const [machine, role] of roles) (machine.node.defaultChild as CfnStateMachine).addMetadata(STATE_MACHINE_ROLE_METADATA_KEY, role);
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Dossier on one machine: the state machine synthesized from the CDK app, run by aws-local-stepfunctions;
+ * Dossier on one machine: the state machines synthesized from the CDK app (the coordinator and the company
+ * machine), run by aws-local-stepfunctions behind one local Step Functions endpoint;
  * the same handler code in-process; DynamoDB and S3 embedded; Tavily and Anthropic either real (when both keys
  * are set) or local stand-ins answering from a corpus of documents.
  */
@@ -12,9 +13,17 @@ import { loadCorpus } from './stand-ins/corpus';
 import type { FaultRule, StandIn } from './stand-ins/faults';
 import { startAnthropicStandIn } from './stand-ins/anthropic-stand-in';
 import { startTavilyStandIn } from './stand-ins/tavily-stand-in';
-import { StepFunctionsServer, type LocalExecution } from './step-functions-server';
+import { StepFunctionsServer, type ExecutionEndListener, type LocalExecution, type LocalStateMachineConfig } from './step-functions-server';
 import { lambdaContext, localTaskHandlers } from './task-handlers';
-import { LOCAL_REGION, coordinatorDefinition, localFunctions, synthesizeTemplate, type LocalFunction } from './template';
+import {
+  LOCAL_REGION,
+  localFunctions,
+  stateMachineByRole,
+  stateMachines,
+  synthesizeTemplate,
+  type LocalFunction,
+  type LocalStateMachine,
+} from './template';
 
 export interface LocalRuntimeOptions {
   /** Documents the search stand-in answers from. Required unless real providers are used. */
@@ -49,8 +58,19 @@ export interface LocalRuntime {
   };
   /** Requests the stand-ins have answered so far (undefined with real providers). */
   standInRequests(): { tavily: number; anthropic: number } | undefined;
-  /** Resolves when the job's execution ends. */
+  /** Resolves when the job's execution (of the coordinator) ends. */
   waitForJob(jobId: string): Promise<LocalExecution>;
+  /** The coordinator's ARN (STANDARD, one batch); also STATE_MACHINE_ARN in the environment. */
+  coordinatorArn: string;
+  /** The company machine's ARN (EXPRESS, one company); also COMPANY_STATE_MACHINE_ARN in the environment. */
+  companyMachineArn: string;
+  /** Every state machine of the template, as the local endpoint serves it (definitions before the local rewrite). */
+  stateMachines: LocalStateMachine[];
+  /**
+   * Calls `listener` once for every execution that ends, with its final status, before its `done` settles
+   * (on AWS only STANDARD executions reach EventBridge: filter on `stateMachineType`). Returns an unsubscribe.
+   */
+  onExecutionEnd(listener: ExecutionEndListener): () => void;
   stop(): Promise<void>;
 }
 
@@ -96,7 +116,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const template = synthesizeTemplate();
   const functions = localFunctions(template);
-  const coordinator = coordinatorDefinition(template);
+  const machines = stateMachines(template);
+  const coordinator = stateMachineByRole(template, 'coordinator');
+  const companyMachine = stateMachineByRole(template, 'company');
   const aws = await startEmbeddedAws(template);
   let standIns: { tavily: StandIn; anthropic: StandIn } | undefined;
 
@@ -124,15 +146,26 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
   }
 
-  const { definition, emulations } = emulateDistributedMaps(coordinator.definition as any);
-  const { taskHandlers, retryIntervalOverrides } = localTaskHandlers(definition, emulations, functions, options.retryIntervalMs);
-
-  const stepFunctions = new StepFunctionsServer({ stateMachineArn: coordinator.arn, definition, taskHandlers, retryIntervalOverrides });
+  // Every machine gets the same treatment; one without a Distributed Map comes out of the rewrite unchanged.
+  const configs = machines.map((machine): LocalStateMachineConfig => {
+    const { definition, emulations } = emulateDistributedMaps(machine.definition as any);
+    const { taskHandlers, retryIntervalOverrides } = localTaskHandlers(definition, emulations, functions, options.retryIntervalMs);
+    return { arn: machine.arn, type: machine.type, definition, taskHandlers, retryIntervalOverrides };
+  });
+  const stepFunctions = new StepFunctionsServer({ stateMachines: configs });
   await stepFunctions.listen();
 
+  const environment = functionEnvironment(functions);
+  // A function's ARN of a machine resolves through the same naming as the server's; a mismatch is a bug.
+  for (const [key, arn] of [['STATE_MACHINE_ARN', coordinator.arn], ['COMPANY_STATE_MACHINE_ARN', companyMachine.arn]] as const) {
+    if (environment[key] !== undefined && environment[key] !== arn) {
+      throw new Error(`local runtime: ${key} is ${environment[key]} in the template, but the machine is served as ${arn}`);
+    }
+  }
   const previousEnvironment = { ...process.env };
-  Object.assign(process.env, functionEnvironment(functions), providerEnvironment, {
+  Object.assign(process.env, environment, providerEnvironment, {
     STATE_MACHINE_ARN: coordinator.arn,
+    COMPANY_STATE_MACHINE_ARN: companyMachine.arn,
     AWS_REGION: LOCAL_REGION,
     // s3rver accepts only its own fixed key pair; dynalite accepts any.
     AWS_ACCESS_KEY_ID: 'S3RVER',
@@ -176,10 +209,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       return standIns && { tavily: standIns.tavily.requests, anthropic: standIns.anthropic.requests };
     },
     async waitForJob(jobId) {
-      const execution = stepFunctions.execution(jobId);
+      const execution = stepFunctions.execution(jobId, coordinator.arn);
       if (!execution) throw new Error(`no execution was started for job ${jobId}`);
       return execution.done;
     },
+    coordinatorArn: coordinator.arn,
+    companyMachineArn: companyMachine.arn,
+    stateMachines: machines,
+    onExecutionEnd: (listener) => stepFunctions.onExecutionEnd(listener),
     async stop() {
       await stepFunctions.close();
       await Promise.all([standIns?.tavily.close(), standIns?.anthropic.close()]);

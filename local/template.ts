@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { DossierStack } from '../lib/dossier-stack';
 import { ENTRY_METADATA_KEY, PROJECT_ROOT } from '../lib/agent-function';
+import { STATE_MACHINE_ROLE_METADATA_KEY, type StateMachineRole } from '../lib/workflow';
 
 export type CfnTemplate = { Resources: Record<string, { Type: string; Properties?: any; Metadata?: Record<string, unknown> }> };
 
@@ -114,11 +115,47 @@ export function localFunctions(template: CfnTemplate): LocalFunction[] {
     }));
 }
 
-/** The coordinator's Amazon States Language definition, as it would be deployed. */
-export function coordinatorDefinition(template: CfnTemplate): { logicalId: string; arn: string; definition: Record<string, any> } {
-  const machines = resourcesOfType(template, 'AWS::StepFunctions::StateMachine');
-  if (machines.length !== 1) throw new Error(`template: expected one state machine, found ${machines.length}`);
-  const [logicalId, resource] = machines[0]!;
-  const text = resolveIntrinsics(resource.Properties.DefinitionString, template) as string;
-  return { logicalId, arn: stateMachineArn(logicalId), definition: JSON.parse(text) };
+export type StateMachineType = 'STANDARD' | 'EXPRESS';
+
+export interface LocalStateMachine {
+  logicalId: string;
+  /** What Ref and Fn::GetAtt Arn of the machine resolve to, here and in every function's environment. */
+  arn: string;
+  type: StateMachineType;
+  /** The role the CDK app recorded in the machine's metadata (lib/workflow.ts), if any. */
+  role?: StateMachineRole;
+  /** The Amazon States Language definition, as it would be deployed. */
+  definition: Record<string, any>;
+}
+
+/** Every state machine of the template, with its type (CloudFormation's default is STANDARD) and definition. */
+export function stateMachines(template: CfnTemplate): LocalStateMachine[] {
+  return resourcesOfType(template, 'AWS::StepFunctions::StateMachine').map(([logicalId, resource]) => {
+    const text = resolveIntrinsics(resource.Properties.DefinitionString, template) as string;
+    const role = resource.Metadata?.[STATE_MACHINE_ROLE_METADATA_KEY] as StateMachineRole | undefined;
+    return {
+      logicalId,
+      arn: stateMachineArn(logicalId),
+      type: resource.Properties.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
+      ...(role ? { role } : {}),
+      definition: JSON.parse(text),
+    };
+  });
+}
+
+/** The one machine the CDK app marked with this role. */
+export function stateMachineByRole(template: CfnTemplate, role: StateMachineRole): LocalStateMachine {
+  const found = stateMachines(template).filter((m) => m.role === role);
+  if (found.length !== 1) throw new Error(`template: expected one state machine with role ${role}, found ${found.length}`);
+  return found[0]!;
+}
+
+/** The coordinator (STANDARD, one batch). */
+export function coordinatorDefinition(template: CfnTemplate): LocalStateMachine {
+  return stateMachineByRole(template, 'coordinator');
+}
+
+/** The company machine (EXPRESS, one company). */
+export function companyMachineDefinition(template: CfnTemplate): LocalStateMachine {
+  return stateMachineByRole(template, 'company');
 }

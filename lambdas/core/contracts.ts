@@ -132,7 +132,11 @@ export const batchRequestSchema = z.object({
 });
 export type BatchRequest = z.infer<typeof batchRequestSchema>;
 
-export const jobStatusSchema = z.enum(['SUBMITTED', 'RUNNING', 'COMPLETED', 'FAILED']);
+/** One company, researched while the caller waits: the batch's options, for one name. */
+export const singleResearchRequestSchema = batchRequestSchema.omit({ companies: true }).extend({ company_name: companyNameSchema });
+export type SingleResearchRequest = z.infer<typeof singleResearchRequestSchema>;
+
+export const jobStatusSchema = z.enum(['SUBMITTED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 
 export const jobViewSchema = z.object({

@@ -1,5 +1,5 @@
-/** Where a job's objects live in the bucket, and what its execution starts with. */
-import type { BatchRequest } from './contracts';
+/** Where a job's objects live in the bucket, and what its executions start with. */
+import { zeroUsage, type BatchRequest } from './contracts';
 
 export const jobKeys = {
   // Named by the request too: a conflicting request under a reused job id can never overwrite a job's manifest.
@@ -25,3 +25,36 @@ export function executionInput(jobId: string, manifest: { bucket: string; key: s
   };
 }
 
+
+/** The settings of a job that every company's run reads. */
+export type CompanyRunOptions = Pick<BatchRequest, 'extraction_schema' | 'max_iterations' | 'max_queries' | 'search_provider'>;
+
+/**
+ * Where a company's run starts: the first iteration, no follow-up queries, nothing spent, an empty record.
+ * The Distributed Map's ItemSelector takes these constants from here too.
+ */
+export function firstIteration() {
+  return {
+    iteration: 1,
+    follow_up_queries: [] as string[],
+    usage: zeroUsage(),
+    record: { extracted_data: {}, field_sources: {}, confidence_score: 0 },
+  };
+}
+
+/**
+ * The input of one company's research chain (lib/company-research.ts): exactly what the batch's ItemSelector builds
+ * for the company at `index`, so a single-company run (the company machine) starts where a batch's child would.
+ */
+export function companyRunInput(jobId: string, index: number, companyName: string, options: CompanyRunOptions) {
+  return {
+    job_id: jobId,
+    index,
+    company_name: companyName,
+    extraction_schema: options.extraction_schema,
+    max_iterations: options.max_iterations,
+    max_queries: options.max_queries,
+    search_provider: options.search_provider,
+    ...firstIteration(),
+  };
+}

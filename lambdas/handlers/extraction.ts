@@ -1,12 +1,27 @@
-/** Extraction agent task: the schema's fields from the research notes, merged with earlier rounds. */
-import { extractionInputSchema, type ExtractionOutput } from '../core/contracts';
+/**
+ * Extraction agent: the schema's fields from the research notes, merged with earlier rounds.
+ * Invoked by the state machine (a task payload) or by A2A clients at its function URL (skill extract_data).
+ */
+import { extractionInputSchema, type ExtractionInput, type ExtractionOutput } from '../core/contracts';
 import { extract } from '../core/extraction';
+import { extractionAgent } from '../a2a/agent-catalog';
+import { lambdaA2aAgent } from '../shared/a2a-runtime';
+import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
 import { languageModel } from '../shared/providers';
 import { taskHandler } from '../shared/task-handler';
 
-export const handler = taskHandler(extractionInputSchema, async (input): Promise<ExtractionOutput> => {
+export async function extractData(input: ExtractionInput): Promise<ExtractionOutput> {
   const output = await extract(input, await languageModel());
   metrics.addMetric('FieldsRejected', 'Count', output.rejected_fields.length);
   return output;
+}
+
+const agent = lambdaA2aAgent(extractionAgent, () => [
+  { contract: extractionAgent.skills[0]!, run: async (input: ExtractionInput) => ({ kind: 'completed', output: await extractData(input) }) },
+]);
+
+export const handler = agentEntry({
+  task: taskHandler(extractionInputSchema, extractData),
+  a2a: bufferedFunctionUrlHandler(agent),
 });

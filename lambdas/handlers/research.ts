@@ -1,7 +1,13 @@
-/** Research agent task: search, keep raw results in S3, return notes and a reference. */
+/**
+ * Research agent: search, keep raw results in S3, return notes and a reference.
+ * Invoked by the state machine (a task payload) or by A2A clients at its function URL (skill research_company).
+ */
 import { z } from 'zod';
-import { researchInputSchema, type ResearchOutput } from '../core/contracts';
+import { researchInputSchema, type ResearchInput, type ResearchOutput } from '../core/contracts';
 import { research } from '../core/research';
+import { researchAgent } from '../a2a/agent-catalog';
+import { lambdaA2aAgent } from '../shared/a2a-runtime';
+import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
 import { languageModel, searchProvider } from '../shared/providers';
 import { resultStore } from '../shared/stores';
@@ -13,10 +19,17 @@ const researchTaskSchema = researchInputSchema.extend({
   iteration: z.number().int().positive(),
 });
 
-export const handler = taskHandler(researchTaskSchema, async (input): Promise<ResearchOutput> => {
+/** Where a round's raw results are kept: under the job's company and iteration. */
+interface RawResultsLocation {
+  jobId: string;
+  index: number;
+  iteration: number;
+}
+
+export async function researchCompany(input: ResearchInput, at: RawResultsLocation): Promise<ResearchOutput> {
   const findings = await research(input, { search: await searchProvider(), model: await languageModel() });
   const store = resultStore();
-  const key = await store.putRawResults(input.job_id, input.index, input.iteration, findings.raw_results);
+  const key = await store.putRawResults(at.jobId, at.index, at.iteration, findings.raw_results);
   metrics.addMetric('SearchQueries', 'Count', findings.research_queries.length);
   return {
     research_queries: findings.research_queries,
@@ -31,4 +44,20 @@ export const handler = taskHandler(researchTaskSchema, async (input): Promise<Re
     },
     usage: findings.usage,
   };
+}
+
+const agent = lambdaA2aAgent(researchAgent, () => [
+  {
+    contract: researchAgent.skills[0]!,
+    // A direct call has no job: its raw results are kept under the task's id.
+    run: async (input: ResearchInput, { taskId }) => ({
+      kind: 'completed',
+      output: await researchCompany(input, { jobId: `a2a-${taskId}`, index: 0, iteration: 1 }),
+    }),
+  },
+]);
+
+export const handler = agentEntry({
+  task: taskHandler(researchTaskSchema, (input) => researchCompany(input, { jobId: input.job_id, index: input.index, iteration: input.iteration })),
+  a2a: bufferedFunctionUrlHandler(agent),
 });

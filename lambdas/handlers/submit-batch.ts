@@ -1,17 +1,12 @@
 /**
- * POST /research/batch: validates the request, writes the manifest, records the job and starts the execution.
+ * POST /research/batch: validates the request, then starts the batch job (lambdas/shared/research-jobs.ts).
  * The execution is named after the job, so a retried submission (same Idempotency-Key) never runs a batch twice.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { batchRequestSchema, describeZodError } from '../core/contracts';
-import { executionInput, jobKeys } from '../core/job-layout';
 import { schemaProblem } from '../core/json-schema';
-import { sfnClient } from '../shared/aws-clients';
-import { config } from '../shared/config';
 import { httpHandler, json, problem } from '../shared/http';
-import { logger, metrics } from '../shared/observability';
-import { jobStore, resultStore } from '../shared/stores';
+import { startBatchJob } from '../shared/research-jobs';
 
 /** The schema rides along in every company's state; Step Functions caps a state at 256 KB. */
 export const MAX_SCHEMA_BYTES = 32 * 1024;
@@ -49,43 +44,17 @@ export const handler = httpHandler(async (event) => {
     return problem(400, 'invalid_idempotency_key', 'Idempotency-Key must be at most 200 characters');
   }
   const jobId = jobIdFor(idempotencyKey);
-  const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-  const results = resultStore();
-  const jobs = jobStore();
-
-  // Manifest first: once the job record exists, everything the execution needs is already in place.
-  const manifestKey = jobKeys.manifest(jobId, requestHash);
-  await results.putJson(manifestKey, request.companies.map((company_name, index) => ({ index, company_name })));
-  const { created, job } = await jobs.create(
-    { job_id: jobId, total: request.companies.length, request_hash: requestHash, manifest_key: manifestKey },
-    new Date(),
-  );
-  if (!created && job.request_hash !== requestHash) {
-    return problem(409, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request');
-  }
-
-  if (created) metrics.addMetric('CompaniesSubmitted', 'Count', job.total);
-  if (job.status === 'SUBMITTED') {
-    // Also on a replay: the first attempt may have died between recording the job and starting it.
-    try {
-      await sfnClient().send(
-        new StartExecutionCommand({
-          stateMachineArn: config.stateMachineArn,
-          name: jobId,
-          input: JSON.stringify(executionInput(jobId, { bucket: results.bucket, key: job.manifest_key }, request)),
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ExecutionAlreadyExists)) {
-        logger.error('could not start the execution', { jobId, error });
-        // With a key, the same request again resumes this job; without one, nothing could, so close it.
-        if (idempotencyKey) {
-          return problem(503, 'start_failed', 'the batch could not be started; send the same request with the same Idempotency-Key again');
-        }
-        await jobs.markFailed(jobId, `the batch could not be started: ${(error as Error).message}`, new Date());
-        return problem(503, 'start_failed', 'the batch could not be started; submit it again');
-      }
+  const outcome = await startBatchJob(request, jobId, { resumable: !!idempotencyKey });
+  switch (outcome.kind) {
+    case 'conflict':
+      return problem(409, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request');
+    case 'start_failed':
+      return outcome.resumable
+        ? problem(503, 'start_failed', 'the batch could not be started; send the same request with the same Idempotency-Key again')
+        : problem(503, 'start_failed', 'the batch could not be started; submit it again');
+    case 'started': {
+      const { job } = outcome;
+      return json(202, { job_id: jobId, status: job.status, total_companies: job.total, status_url: `/jobs/${jobId}` });
     }
   }
-  return json(202, { job_id: jobId, status: job.status, total_companies: job.total, status_url: `/jobs/${jobId}` });
 });

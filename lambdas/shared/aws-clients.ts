@@ -33,7 +33,10 @@ export function documentClient(): DynamoDBDocumentClient {
 }
 
 export function sfnClient(): SFNClient {
-  sfn ??= new SFNClient({});
+  // StartSyncExecution goes to sync-<endpoint host>: right for states.<region>.amazonaws.com, an unresolvable
+  // name for a local endpoint (sync-127.0.0.1). A configured endpoint serves every action itself.
+  const customEndpoint = !!(process.env.AWS_ENDPOINT_URL_SFN ?? process.env.AWS_ENDPOINT_URL);
+  sfn ??= new SFNClient(customEndpoint ? { disableHostPrefix: true } : {});
   return sfn;
 }
 

@@ -22,6 +22,22 @@ export const config = {
   get stateMachineArn() {
     return required('STATE_MACHINE_ARN');
   },
+  /** The EXPRESS machine that runs one company's steps (the coordinator agent's research_company). */
+  get companyStateMachineArn() {
+    return required('COMPANY_STATE_MACHINE_ARN');
+  },
+  /** A2A tasks and push-notification configs. */
+  get tasksTableName() {
+    return required('TASKS_TABLE_NAME');
+  },
+  /** Published in the agent cards: where clients get tokens (OAuth2 client credentials). */
+  get authTokenUrl() {
+    return required('AUTH_TOKEN_URL');
+  },
+  /** An agent's public base URL when it sits behind a custom domain; by default the request's own host. */
+  get agentPublicUrl() {
+    return process.env.AGENT_PUBLIC_URL || undefined;
+  },
   /** Unset: no search cache. */
   get searchCacheTableName() {
     return process.env.SEARCH_CACHE_TABLE_NAME || undefined;

@@ -14,13 +14,15 @@ export interface JobRecord {
   /** Hash of the submitted request: a retried submission with the same idempotency key must match it. */
   request_hash: string;
   manifest_key: string;
+  /** The authenticated client that submitted the job, when it came through an authenticated door. */
+  submitted_by?: string;
   execution_arn?: string;
   error?: string;
   results_jsonl_key?: string;
   results_csv_key?: string;
 }
 
-export type NewJob = Pick<JobRecord, 'job_id' | 'total' | 'request_hash' | 'manifest_key'>;
+export type NewJob = Pick<JobRecord, 'job_id' | 'total' | 'request_hash' | 'manifest_key' | 'submitted_by'>;
 
 export interface JobStore {
   /** Creates the job, or returns the existing one when the id is taken. */
@@ -32,6 +34,11 @@ export interface JobStore {
    */
   countOutcome(jobId: string, index: number, outcome: 'completed' | 'failed', now: Date): Promise<boolean>;
   markFailed(jobId: string, error: string, now: Date): Promise<void>;
+  /** For jobs run outside the batch state machine (one company): what its MarkJobDone state does. */
+  markRunning(jobId: string, executionArn: string, now: Date): Promise<void>;
+  markCompleted(jobId: string, results: { jsonlKey: string; csvKey: string }, now: Date): Promise<void>;
+  /** Ends a job that has not ended yet; false when it had already ended (its status stays what it was). */
+  markEnded(jobId: string, status: 'FAILED' | 'CANCELLED', reason: string, now: Date): Promise<boolean>;
 }
 
 export class DynamoJobStore implements JobStore {
@@ -110,5 +117,50 @@ export class DynamoJobStore implements JobStore {
         ExpressionAttributeValues: { ':failed': 'FAILED', ':error': error, ':now': now.toISOString() },
       }),
     );
+  }
+
+  async markRunning(jobId: string, executionArn: string, now: Date): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { job_id: jobId },
+        UpdateExpression: 'SET #status = :running, execution_arn = :arn, started_at = :now, updated_at = :now',
+        ConditionExpression: 'attribute_exists(job_id)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':running': 'RUNNING', ':arn': executionArn, ':now': now.toISOString() },
+      }),
+    );
+  }
+
+  async markCompleted(jobId: string, results: { jsonlKey: string; csvKey: string }, now: Date): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { job_id: jobId },
+        UpdateExpression: 'SET #status = :done, results_jsonl_key = :jsonl, results_csv_key = :csv, finished_at = :now, updated_at = :now',
+        ConditionExpression: 'attribute_exists(job_id)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':done': 'COMPLETED', ':jsonl': results.jsonlKey, ':csv': results.csvKey, ':now': now.toISOString() },
+      }),
+    );
+  }
+
+  async markEnded(jobId: string, status: 'FAILED' | 'CANCELLED', reason: string, now: Date): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { job_id: jobId },
+          UpdateExpression: 'SET #status = :status, #error = :reason, finished_at = :now, updated_at = :now',
+          ConditionExpression: 'attribute_exists(job_id) AND #status IN (:submitted, :running)',
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+          ExpressionAttributeValues: { ':status': status, ':reason': reason, ':now': now.toISOString(), ':submitted': 'SUBMITTED', ':running': 'RUNNING' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 }

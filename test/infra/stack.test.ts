@@ -2,9 +2,20 @@ import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { batchRequestSchema } from '../../lambdas/core/contracts';
+import { companyRunInput, executionInput } from '../../lambdas/core/job-layout';
 import { DossierStack } from '../../lib/dossier-stack';
 // The local runtime resolves the definition the way CloudFormation would; the assertions reuse it.
-import { coordinatorDefinition, functionArn, localName, type CfnTemplate } from '../../local/template';
+import {
+  companyMachineDefinition,
+  coordinatorDefinition,
+  functionArn,
+  localName,
+  resolveIntrinsics,
+  type CfnTemplate,
+  type LocalStateMachine,
+} from '../../local/template';
 
 // asl-validator ships no type declarations; load it through require and describe the one call we make.
 type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
@@ -16,6 +27,8 @@ type AslState = Record<string, any>;
 let template: Template;
 let resources: Record<string, CfnResource>;
 let definition: { StartAt: string; States: Record<string, AslState> };
+let coordinator: LocalStateMachine;
+let companyMachine: LocalStateMachine;
 
 const HANDLERS = ['research', 'extraction', 'reflection', 'store-result', 'assemble-results', 'submit-batch', 'job-status'];
 
@@ -56,7 +69,9 @@ beforeAll(() => {
   });
   template = Template.fromStack(new DossierStack(app, 'DossierTest'));
   resources = template.toJSON().Resources;
-  definition = coordinatorDefinition(template.toJSON() as CfnTemplate).definition as typeof definition;
+  coordinator = coordinatorDefinition(template.toJSON() as CfnTemplate);
+  companyMachine = companyMachineDefinition(template.toJSON() as CfnTemplate);
+  definition = coordinator.definition as typeof definition;
 });
 
 describe('storage', () => {
@@ -158,7 +173,7 @@ describe('state machine', () => {
   const processor = () => states().ResearchCompanies!.ItemProcessor as { StartAt: string; States: Record<string, AslState> };
 
   it('is a STANDARD state machine', () => {
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'STANDARD' });
+    expect(resources[coordinator.logicalId]!.Properties.StateMachineType).toBe('STANDARD');
   });
 
   it('is valid Amazon States Language', () => {
@@ -257,6 +272,79 @@ describe('state machine', () => {
   });
 });
 
+describe('company machine', () => {
+  const processor = () => definition.States.ResearchCompanies!.ItemProcessor as { StartAt: string; States: Record<string, AslState> };
+  const logGroupOf = (machine: CfnResource) => (machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+
+  it('is an EXPRESS machine of five minutes, traced, logging errors without execution data for a month', () => {
+    const machine = resources[companyMachine.logicalId]!;
+    expect(companyMachine.type).toBe('EXPRESS');
+    expect(machine.Properties.StateMachineType).toBe('EXPRESS');
+    expect(companyMachine.definition.TimeoutSeconds).toBe(300);
+    expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+    expect(machine.Properties.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+    expect(resources[logGroupOf(machine)]!.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('runs exactly the per-company chain of the batch: the same states, retries and timeouts', () => {
+    const { ProcessorConfig: _config, ...chain } = processor();
+    expect(Object.keys(companyMachine.definition.States).sort()).toEqual(Object.keys(chain.States).sort());
+    expect(Object.keys(chain.States).sort()).toEqual(['Extract', 'NextIteration', 'RecordComplete?', 'RecordFailure', 'Reflect', 'Research', 'StoreResult']);
+    expect(companyMachine.definition.StartAt).toBe(chain.StartAt);
+    expect(companyMachine.definition.States).toEqual(chain.States);
+  });
+
+  it('is valid Amazon States Language', () => {
+    const result = aslValidator(structuredClone(companyMachine.definition));
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it("starts a company where the batch's ItemSelector starts it: companyRunInput builds the same object", async () => {
+    const map = definition.States.ResearchCompanies!;
+    const request = batchRequestSchema.parse({
+      companies: ['Brightgull Robotics', 'Mercury'],
+      extraction_schema: { type: 'object', properties: { ceo: { type: 'string' } } },
+      max_iterations: 3,
+    });
+    const jobId = 'job-1';
+    const items = request.companies.map((company_name, index) => ({ index, company_name }));
+    // The deployed ItemSelector, evaluated by the local interpreter over the manifest's items.
+    const selector = new StateMachine({
+      StartAt: 'Select',
+      States: {
+        Select: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemSelector: map.ItemSelector,
+          ItemProcessor: { StartAt: 'Item', States: { Item: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+      },
+    } as any);
+    const input = { ...executionInput(jobId, { bucket: 'b', key: 'k' }, request), items };
+    const selected = await selector.run(input as any).result;
+    // Same keys, same constants, same values read from the execution input and the item.
+    expect(selected).toEqual(items.map((item) => companyRunInput(jobId, item.index, item.company_name, request)));
+  });
+
+  it("resolves a Ref to the machine to the ARN the local endpoint serves it under", () => {
+    expect(resolveIntrinsics({ Ref: companyMachine.logicalId }, template.toJSON() as CfnTemplate)).toBe(companyMachine.arn);
+    expect(companyMachine.arn).not.toBe(coordinator.arn);
+  });
+
+  it('may invoke the four functions of the chain, and nothing else', () => {
+    const roleId = (resources[companyMachine.logicalId]!.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })) as CfnResource[];
+    const invoked = policies
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
+      .filter((s) => s.Action === 'lambda:InvokeFunction')
+      .map((s) => s.Resource[0]['Fn::GetAtt'][0])
+      .sort();
+    expect(invoked).toEqual(['research', 'extraction', 'reflection', 'store-result'].map(functionId).sort());
+  });
+});
+
 describe('API', () => {
   it('is one REST API', () => {
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
@@ -311,7 +399,7 @@ describe('permissions', () => {
     );
 
   it('lets the submit function start the state machine, and the status function not', () => {
-    const machine = { Ref: logicalIdOf('AWS::StepFunctions::StateMachine') };
+    const machine = { Ref: coordinator.logicalId };
     expect(allows(statementsOfFunctionRole('submit-batch'), 'states:StartExecution', machine)).toBe(true);
     expect(allows(statementsOfFunctionRole('job-status'), 'states:StartExecution', machine)).toBe(false);
   });

@@ -1,0 +1,135 @@
+/**
+ * What each Dossier agent tells the world: its name, its skills, and each skill's input and output contract.
+ * The contracts are the same zod schemas the state machine's tasks validate with; the cards publish JSON Schemas
+ * generated from them, so a skill's published contract and its enforced one cannot drift apart.
+ * No AWS here: the handlers bind each skill to the code that runs it.
+ */
+import type { z } from 'zod';
+import {
+  batchRequestSchema,
+  companyResultSchema,
+  extractionInputSchema,
+  extractionOutputSchema,
+  jobViewSchema,
+  reflectionInputSchema,
+  reflectionOutputSchema,
+  researchInputSchema,
+  researchOutputSchema,
+  singleResearchRequestSchema,
+} from '../core/contracts';
+
+export interface SkillContract {
+  id: string;
+  name: string;
+  description: string;
+  tags: string[];
+  examples: string[];
+  input: z.ZodType;
+  output: z.ZodType;
+  /** For agents with several skills: whether a message's input is meant for this one (when it names no skill). */
+  accepts?: (input: Record<string, unknown>) => boolean;
+}
+
+export interface AgentDescription {
+  /** Short, stable, used in URLs, task scoping and function names. */
+  id: 'research' | 'extraction' | 'reflection' | 'coordinator';
+  name: string;
+  description: string;
+  /** Server-sent events: only the coordinator's function URL streams (RESPONSE_STREAM). */
+  streaming: boolean;
+  skills: SkillContract[];
+}
+
+const EXAMPLE_SCHEMA = '{"type":"object","properties":{"founded_year":{"type":"integer"},"ceo":{"type":"string"}}}';
+
+export const researchAgent: AgentDescription = {
+  id: 'research',
+  name: 'Dossier research agent',
+  description: 'Searches the web for one company and writes research notes that cite their sources.',
+  streaming: false,
+  skills: [
+    {
+      id: 'research_company',
+      name: 'Research a company',
+      description:
+        'Plans search queries from the extraction schema (or runs the given follow-up queries), keeps the pages about ' +
+        'the company, and writes numbered, cited research notes. Raw results are kept in S3; the output carries a reference.',
+      tags: ['research', 'web-search', 'company'],
+      examples: [`{"company_name":"Brightgull Robotics","extraction_schema":${EXAMPLE_SCHEMA}}`],
+      input: researchInputSchema,
+      output: researchOutputSchema,
+    },
+  ],
+};
+
+export const extractionAgent: AgentDescription = {
+  id: 'extraction',
+  name: 'Dossier extraction agent',
+  description: "Fills a JSON Schema's fields from research notes, keeping only values a cited source supports.",
+  streaming: false,
+  skills: [
+    {
+      id: 'extract_data',
+      name: 'Extract structured data',
+      description:
+        'Reads research notes and returns the schema\'s fields as schema-valid JSON, the source URL behind each field and a confidence score.',
+      tags: ['extraction', 'structured-output'],
+      examples: [`{"company_name":"Brightgull Robotics","research_notes":"[1] Brightgull Robotics was founded in 2014.","extraction_schema":${EXAMPLE_SCHEMA}}`],
+      input: extractionInputSchema,
+      output: extractionOutputSchema,
+    },
+  ],
+};
+
+export const reflectionAgent: AgentDescription = {
+  id: 'reflection',
+  name: 'Dossier reflection agent',
+  description: 'Judges how complete an extracted record is and plans follow-up queries for what is missing.',
+  streaming: false,
+  skills: [
+    {
+      id: 'reflect_quality',
+      name: 'Reflect on quality',
+      description:
+        'Scores completeness against the schema (required fields weigh double), lists missing fields and quality issues, and writes follow-up queries.',
+      tags: ['reflection', 'quality'],
+      examples: [`{"company_name":"Brightgull Robotics","extracted_data":{"founded_year":2014},"extraction_schema":${EXAMPLE_SCHEMA}}`],
+      input: reflectionInputSchema,
+      output: reflectionOutputSchema,
+    },
+  ],
+};
+
+export const coordinatorAgent: AgentDescription = {
+  id: 'coordinator',
+  name: 'Dossier coordinator',
+  description:
+    'Researches companies end to end: research → extraction → reflection rounds until each record is complete or its iteration budget is spent.',
+  streaming: true,
+  skills: [
+    {
+      id: 'research_company',
+      name: 'Research one company',
+      description:
+        "Runs one company's whole research → extraction → reflection loop (the same steps as a batch) and answers with its result; streams its progress.",
+      tags: ['research', 'company', 'real-time'],
+      examples: [`{"company_name":"Brightgull Robotics","extraction_schema":${EXAMPLE_SCHEMA},"max_iterations":2}`],
+      input: singleResearchRequestSchema,
+      output: companyResultSchema,
+      accepts: (input) => !('companies' in input),
+    },
+    {
+      id: 'research_companies',
+      name: 'Research a batch of companies',
+      description:
+        'Starts a batch job (up to 10,000 companies). The task stays working while the job runs, reports its progress, and completes with where results.jsonl and results.csv are.',
+      tags: ['research', 'batch'],
+      examples: [`{"companies":["Brightgull Robotics","Tallowmere Payments"],"extraction_schema":${EXAMPLE_SCHEMA}}`],
+      input: batchRequestSchema,
+      output: jobViewSchema,
+      accepts: (input) => 'companies' in input,
+    },
+  ],
+};
+
+export const AGENTS = [researchAgent, extractionAgent, reflectionAgent, coordinatorAgent] as const;

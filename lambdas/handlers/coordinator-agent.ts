@@ -1,0 +1,61 @@
+/**
+ * The coordinator agent, at its streaming function URL.
+ *   research_company    one company, through the EXPRESS per-company machine (the batch's own steps); streams
+ *                       working → the result as an artifact → completed.
+ *   research_companies  a batch job on the STANDARD coordinator machine (the same path as POST /research/batch);
+ *                       the task stays working, follows the job, and completes with where the results are.
+ */
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { BatchRequest, SingleResearchRequest } from '../core/contracts';
+import { coordinatorAgent } from '../a2a/agent-catalog';
+import { JobFollowingTaskStore, type JobAccess } from '../a2a/job-tasks';
+import { lambdaA2aAgent } from '../shared/a2a-runtime';
+import { sfnClient } from '../shared/aws-clients';
+import { config } from '../shared/config';
+import { streamingFunctionUrlHandler } from '../shared/function-url';
+import { researchOneCompany, jobView, startBatchJob } from '../shared/research-jobs';
+import { jobStore } from '../shared/stores';
+
+export const jobAccess: JobAccess = {
+  async view(jobId) {
+    const job = await jobStore().get(jobId);
+    return job && jobView(job, config.bucketName);
+  },
+  async cancel(jobId, reason) {
+    const job = await jobStore().get(jobId);
+    if (!job) return;
+    if (job.execution_arn) await sfnClient().send(new StopExecutionCommand({ executionArn: job.execution_arn, error: 'JobCanceled', cause: reason }));
+    await jobStore().markEnded(jobId, 'CANCELLED', reason, new Date());
+  },
+};
+
+const [single, batch] = coordinatorAgent.skills as [typeof coordinatorAgent.skills[0], typeof coordinatorAgent.skills[1]];
+
+const agent = lambdaA2aAgent(
+  coordinatorAgent,
+  () => [
+    {
+      contract: single,
+      async run(input: SingleResearchRequest, { taskId, caller, progress }) {
+        progress(`researching ${input.company_name}: research → extraction → reflection, up to ${input.max_iterations} rounds`);
+        // The task's id names the job of one company, so GET /jobs/{id} finds it too.
+        return { kind: 'completed', output: await researchOneCompany(input, taskId, caller) };
+      },
+    },
+    {
+      contract: batch,
+      async run(input: BatchRequest, { taskId, caller }) {
+        const outcome = await startBatchJob(input, taskId, { resumable: false, submittedBy: caller });
+        if (outcome.kind !== 'started') throw new Error(`the batch could not be started (${outcome.kind})`);
+        return {
+          kind: 'working',
+          message: `job ${taskId} started: ${input.companies.length} companies`,
+          metadata: { job_id: taskId, status_url: `/jobs/${taskId}` },
+        };
+      },
+    },
+  ],
+  (store) => new JobFollowingTaskStore(store, jobAccess),
+);
+
+export const handler = streamingFunctionUrlHandler(agent);

@@ -1,0 +1,97 @@
+/**
+ * Every agent is an A2A agent: the research, extraction and reflection functions (the state machine's own tasks)
+ * get function URLs, and a coordinator agent fronts the two state machines (one company on the EXPRESS machine, a
+ * batch on the STANDARD one) at a streaming function URL. Cards are public; JSON-RPC calls carry a bearer token
+ * that each function verifies against the project's one identity. An EventBridge rule tells the events function
+ * when a batch execution ends, so the A2A task that started it ends too and its webhooks are called.
+ */
+import { CfnOutput, Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { FunctionUrlAuthType, InvokeMode, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { AgentFunction } from './agent-function';
+import type { Agents } from './agents';
+import type { Identity } from './identity';
+import type { Workflow } from './workflow';
+
+export interface A2aProps {
+  agents: Agents;
+  workflow: Workflow;
+  identity: Identity;
+  jobsTable: ITable;
+  tasksTable: ITable;
+  bucket: IBucket;
+}
+
+export class A2a extends Construct {
+  readonly coordinator: AgentFunction;
+  readonly taskEvents: AgentFunction;
+  readonly urls: Record<'research' | 'extraction' | 'reflection' | 'coordinator', FunctionUrl>;
+
+  constructor(scope: Construct, id: string, props: A2aProps) {
+    super(scope, id);
+    const { agents, workflow, identity, jobsTable, tasksTable, bucket } = props;
+    if (!identity.tokenUrl) throw new Error('A2A agents need a token URL to publish in their cards: give the external issuer a tokenUrl');
+    // None of these is a secret: the issuer, where its keys are, who the tokens are for, where to get one.
+    const a2aEnvironment = { ...identity.environment(), AUTH_TOKEN_URL: identity.tokenUrl, TASKS_TABLE_NAME: tasksTable.tableName };
+
+    for (const fn of [agents.research, agents.extraction, agents.reflection]) {
+      for (const [key, value] of Object.entries(a2aEnvironment)) fn.addEnvironment(key, value);
+      tasksTable.grantReadWriteData(fn);
+    }
+
+    // Lambda's maximum: one company's loop answers in minutes; the function must outlast the EXPRESS machine (5 min).
+    this.coordinator = new AgentFunction(this, 'Coordinator', {
+      handler: 'coordinator-agent',
+      description: 'Dossier coordinator agent (A2A): one company in real time, or a batch job',
+      timeout: Duration.minutes(15),
+      environment: {
+        ...a2aEnvironment,
+        BUCKET_NAME: bucket.bucketName,
+        JOBS_TABLE_NAME: jobsTable.tableName,
+        STATE_MACHINE_ARN: workflow.stateMachine.stateMachineArn,
+        COMPANY_STATE_MACHINE_ARN: workflow.companyMachine.stateMachineArn,
+      },
+    });
+    tasksTable.grantReadWriteData(this.coordinator);
+    jobsTable.grantReadWriteData(this.coordinator);
+    bucket.grantReadWrite(this.coordinator, 'jobs/*');
+    workflow.stateMachine.grantStartExecution(this.coordinator);
+    workflow.stateMachine.grantExecution(this.coordinator, 'states:StopExecution');
+    workflow.companyMachine.grantStartSyncExecution(this.coordinator);
+
+    this.taskEvents = new AgentFunction(this, 'TaskEvents', {
+      handler: 'a2a-task-events',
+      description: 'Dossier: ends the A2A task of a batch job when its execution ends, and calls its webhooks',
+      timeout: Duration.seconds(60),
+      memorySize: 256,
+      environment: { BUCKET_NAME: bucket.bucketName, JOBS_TABLE_NAME: jobsTable.tableName, TASKS_TABLE_NAME: tasksTable.tableName },
+    });
+    tasksTable.grantReadWriteData(this.taskEvents);
+    jobsTable.grantReadWriteData(this.taskEvents);
+    new Rule(this, 'BatchExecutionEnded', {
+      description: 'A batch execution of the coordinator state machine ended',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [workflow.stateMachine.stateMachineArn], status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] },
+      },
+      targets: [new LambdaFunction(this.taskEvents, { retryAttempts: 8, maxEventAge: Duration.hours(2) })],
+    });
+
+    // Auth type NONE: cards must be public, and JSON-RPC calls are authorized by their bearer token in the function.
+    const url = (fn: AgentFunction, invokeMode: InvokeMode) => fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE, invokeMode });
+    this.urls = {
+      research: url(agents.research, InvokeMode.BUFFERED),
+      extraction: url(agents.extraction, InvokeMode.BUFFERED),
+      reflection: url(agents.reflection, InvokeMode.BUFFERED),
+      coordinator: url(this.coordinator, InvokeMode.RESPONSE_STREAM),
+    };
+    for (const [agent, functionUrl] of Object.entries(this.urls)) {
+      new CfnOutput(scope, `${agent[0]!.toUpperCase()}${agent.slice(1)}AgentUrl`, { value: functionUrl.url, description: `A2A ${agent} agent; its card is at .well-known/agent-card.json` });
+    }
+  }
+}

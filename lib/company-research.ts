@@ -1,0 +1,160 @@
+/**
+ * One company's research, defined once: research → extraction → reflection, looping on follow-up queries until
+ * the record is complete or the iterations run out, then stored; an agent that keeps failing is recorded as a
+ * failure. The coordinator runs it as its Distributed Map's item processor, and the company machine runs it on
+ * its own (EXPRESS, started synchronously for a single company).
+ *
+ * Its input is what `companyRunInput` (lambdas/core/job-layout.ts) builds; its output is the storage step's.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import {
+  type Chain,
+  Choice,
+  Condition,
+  Errors,
+  JitterType,
+  JsonPath,
+  Pass,
+  TaskInput,
+  Timeout,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { Agents } from './agents';
+
+/** Errors our handlers throw when a provider is rate-limited or down (see lambdas/providers/provider-error.ts). */
+export const PROVIDER_THROTTLED = 'ProviderThrottled';
+export const PROVIDER_UNAVAILABLE = 'ProviderUnavailable';
+
+export interface CompanyResearchStepsProps {
+  agents: Pick<Agents, 'research' | 'extraction' | 'reflection' | 'storage'>;
+}
+
+/**
+ * The states of one company's run, in their own scope so a second instance can build the same chain for another
+ * state machine (a state belongs to exactly one graph). State names are the construct ids, the same in both.
+ */
+export class CompanyResearchSteps extends Construct {
+  /** Starts at Research; ends at StoreResult or RecordFailure. */
+  readonly chain: Chain;
+
+  constructor(scope: Construct, id: string, props: CompanyResearchStepsProps) {
+    super(scope, id);
+    const { agents } = props;
+
+    const agentTask = (name: string, fn: IFunction, payload: Record<string, unknown>, resultPath: string, timeout: Duration) => {
+      const task = new LambdaInvoke(this, name, {
+        lambdaFunction: fn,
+        payload: TaskInput.fromObject(payload),
+        payloadResponseOnly: true,
+        resultPath,
+        taskTimeout: Timeout.duration(timeout),
+      });
+      // Rate limits clear slowly: wait longer, spread the retries of many companies apart.
+      task.addRetry({
+        errors: [PROVIDER_THROTTLED, 'Lambda.TooManyRequestsException'],
+        interval: Duration.seconds(5),
+        backoffRate: 2,
+        maxAttempts: 4,
+        maxDelay: Duration.seconds(60),
+        jitterStrategy: JitterType.FULL,
+      });
+      // Outages and slow calls: the task's own timeout, or the function's (Lambda reports Sandbox.Timedout).
+      task.addRetry({
+        errors: [PROVIDER_UNAVAILABLE, Errors.TIMEOUT, 'Sandbox.Timedout'],
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 3,
+        jitterStrategy: JitterType.FULL,
+      });
+      return task;
+    };
+
+    const research = agentTask('Research', agents.research, {
+      job_id: JsonPath.stringAt('$.job_id'),
+      index: JsonPath.numberAt('$.index'),
+      iteration: JsonPath.numberAt('$.iteration'),
+      company_name: JsonPath.stringAt('$.company_name'),
+      extraction_schema: JsonPath.objectAt('$.extraction_schema'),
+      search_provider: JsonPath.stringAt('$.search_provider'),
+      max_queries: JsonPath.numberAt('$.max_queries'),
+      follow_up_queries: JsonPath.listAt('$.follow_up_queries'),
+      usage: JsonPath.objectAt('$.usage'),
+    }, '$.research', Duration.seconds(130));
+
+    const extraction = agentTask('Extract', agents.extraction, {
+      company_name: JsonPath.stringAt('$.company_name'),
+      extraction_schema: JsonPath.objectAt('$.extraction_schema'),
+      research_notes: JsonPath.stringAt('$.research.research_notes'),
+      sources: JsonPath.listAt('$.research.sources'),
+      previous: JsonPath.objectAt('$.record'),
+      usage: JsonPath.objectAt('$.research.usage'),
+    }, '$.record', Duration.seconds(70));
+
+    const reflection = agentTask('Reflect', agents.reflection, {
+      company_name: JsonPath.stringAt('$.company_name'),
+      extraction_schema: JsonPath.objectAt('$.extraction_schema'),
+      extracted_data: JsonPath.objectAt('$.record.extracted_data'),
+      field_sources: JsonPath.objectAt('$.record.field_sources'),
+      confidence_score: JsonPath.numberAt('$.record.confidence_score'),
+      previous_queries: JsonPath.listAt('$.research.research_queries'),
+      max_follow_up_queries: JsonPath.numberAt('$.max_queries'),
+    }, '$.reflection', Duration.seconds(40));
+
+    const storeFields = {
+      job_id: JsonPath.stringAt('$.job_id'),
+      index: JsonPath.numberAt('$.index'),
+      company_name: JsonPath.stringAt('$.company_name'),
+      iterations: JsonPath.numberAt('$.iteration'),
+      extraction_schema: JsonPath.objectAt('$.extraction_schema'),
+      record: JsonPath.objectAt('$.record'),
+    };
+    const storeCompleted = agentTask('StoreResult', agents.storage, {
+      ...storeFields,
+      outcome: 'completed',
+      usage: JsonPath.objectAt('$.record.usage'),
+      reflection: JsonPath.objectAt('$.reflection'),
+    }, '$', Duration.seconds(40));
+    const storeFailed = agentTask('RecordFailure', agents.storage, {
+      ...storeFields,
+      outcome: 'failed',
+      usage: JsonPath.objectAt('$.usage'),
+      error: JsonPath.objectAt('$.error'),
+    }, '$', Duration.seconds(40));
+
+    // The next round starts from the follow-up queries, with the record and the spend so far.
+    const nextIteration = new Pass(this, 'NextIteration', {
+      parameters: {
+        'job_id.$': '$.job_id',
+        'index.$': '$.index',
+        'company_name.$': '$.company_name',
+        'extraction_schema.$': '$.extraction_schema',
+        'max_iterations.$': '$.max_iterations',
+        'max_queries.$': '$.max_queries',
+        'search_provider.$': '$.search_provider',
+        'iteration.$': 'States.MathAdd($.iteration, 1)',
+        'follow_up_queries.$': '$.reflection.follow_up_queries',
+        'usage.$': '$.record.usage',
+        'record.$': '$.record',
+      },
+    });
+
+    const isDone = new Choice(this, 'RecordComplete?')
+      .when(
+        Condition.or(
+          Condition.booleanEquals('$.reflection.is_complete', true),
+          Condition.numberGreaterThanEqualsJsonPath('$.iteration', '$.max_iterations'),
+        ),
+        storeCompleted,
+      )
+      .otherwise(nextIteration);
+    nextIteration.next(research);
+
+    for (const task of [research, extraction, reflection]) {
+      // A company that still fails after its retries is recorded with its reason; it never fails the batch.
+      task.addCatch(storeFailed, { errors: [Errors.ALL], resultPath: '$.error' });
+    }
+    this.chain = research.next(extraction).next(reflection).next(isDone);
+  }
+}
