@@ -82,9 +82,17 @@ export interface FunctionUrlServer {
 }
 
 /** Serves the handler in `entry` (relative to the project root) at a function URL on 127.0.0.1. */
-export async function startFunctionUrlServer(options: { name: string; entry: string; timeoutMs: number; port?: number }): Promise<FunctionUrlServer> {
+export async function startFunctionUrlServer(options: {
+  name: string;
+  entry: string;
+  timeoutMs: number;
+  port?: number;
+  /** Load the handler module afresh, as a new Lambda container would (nothing shared in its memory). */
+  freshInstance?: boolean;
+}): Promise<FunctionUrlServer> {
   installStreamingRuntime();
-  const module = (await import(pathToFileURL(path.join(PROJECT_ROOT, options.entry)).href)) as { handler: (...args: unknown[]) => Promise<unknown> };
+  const moduleUrl = pathToFileURL(path.join(PROJECT_ROOT, options.entry)).href + (options.freshInstance ? `?instance=${crypto.randomUUID()}` : '');
+  const module = (await import(moduleUrl)) as { handler: (...args: unknown[]) => Promise<unknown> };
   const handler = module.handler as ((...args: unknown[]) => Promise<unknown>) & { [STREAMING]?: boolean };
   const running = new Set<Promise<unknown>>();
 

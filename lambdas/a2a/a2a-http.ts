@@ -98,6 +98,11 @@ export async function handleA2aRequest(endpoint: A2aEndpoint, request: HttpReque
     return rpcError(null, -32600, 'Invalid Request: the body must be one JSON-RPC request object (batches are not supported)');
   }
 
+  const envelope = body as { jsonrpc?: unknown; method?: unknown };
+  if (envelope.jsonrpc !== '2.0' || typeof envelope.method !== 'string') {
+    return rpcError(id, -32600, 'Invalid Request: "jsonrpc" must be "2.0" and "method" a string');
+  }
+
   const context = new ServerCallContext({ user, requestedVersion: version });
   try {
     const card: AgentCard = await endpoint.requestHandler.getAgentCard();

@@ -24,8 +24,9 @@ export const jobAccess: JobAccess = {
   async cancel(jobId, reason) {
     const job = await jobStore().get(jobId);
     if (!job) return;
-    if (job.execution_arn) await sfnClient().send(new StopExecutionCommand({ executionArn: job.execution_arn, error: 'JobCanceled', cause: reason }));
+    // Recorded first: stopping the execution sends the end-of-execution event, which closes a job still open as FAILED.
     await jobStore().markEnded(jobId, 'CANCELLED', reason, new Date());
+    if (job.execution_arn) await sfnClient().send(new StopExecutionCommand({ executionArn: job.execution_arn, error: 'JobCanceled', cause: reason }));
   },
 };
 

@@ -98,8 +98,8 @@ export async function researchOneCompany(request: SingleResearchRequest, jobId: 
   const { created } = await jobs.create({ job_id: jobId, total: 1, request_hash: requestHash, manifest_key: manifestKey, submitted_by: submittedBy }, new Date());
   if (!created) throw new CompanyRunFailed(`job ${jobId} already exists`);
 
-  const executionArn = `${config.companyStateMachineArn.replace(':stateMachine:', ':express:')}:${jobId}`;
-  await jobs.markRunning(jobId, executionArn, new Date());
+  // An EXPRESS execution's ARN is known only once it ends; the job records the machine until then.
+  await jobs.markRunning(jobId, config.companyStateMachineArn, new Date());
   const run = await sfnClient().send(
     new StartSyncExecutionCommand({
       stateMachineArn: config.companyStateMachineArn,
@@ -109,6 +109,8 @@ export async function researchOneCompany(request: SingleResearchRequest, jobId: 
   );
   if (run.status !== 'SUCCEEDED') {
     const reason = `the research of ${company_name} ended ${run.status}: ${run.error ?? 'no error'}: ${run.cause ?? ''}`.trim();
+    // The chain never reached storage (a timeout, a storage failure): the company still counts, as failed.
+    await jobs.countOutcome(jobId, 0, 'failed', new Date());
     await jobs.markFailed(jobId, reason, new Date());
     throw new CompanyRunFailed(reason);
   }

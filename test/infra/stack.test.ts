@@ -287,7 +287,7 @@ describe('company machine', () => {
   });
 
   it('runs exactly the per-company chain of the batch: the same states, retries and timeouts', () => {
-    const { ProcessorConfig: _config, ...chain } = processor();
+    const { ProcessorConfig: _config, ...chain } = processor() as AslState;
     expect(Object.keys(companyMachine.definition.States).sort()).toEqual(Object.keys(chain.States).sort());
     expect(Object.keys(chain.States).sort()).toEqual(['Extract', 'NextIteration', 'RecordComplete?', 'RecordFailure', 'Reflect', 'Research', 'StoreResult']);
     expect(companyMachine.definition.StartAt).toBe(chain.StartAt);
