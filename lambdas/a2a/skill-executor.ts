@@ -104,6 +104,40 @@ export function chooseSkill(agent: AgentDescription, skills: SkillImplementation
 
 const now = () => new Date().toISOString();
 
+/** How a skill called directly (no state machine around it) retries provider throttling and outages. */
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 1_000, maxDelayMs: 10_000 };
+
+/** The provider errors worth another try (lambdas/providers/provider-error.ts); a rejected request is not. */
+const RETRYABLE = new Set(['ProviderThrottled', 'ProviderUnavailable']);
+
+/**
+ * Runs `attempt` until it succeeds, fails with an error that is not worth retrying, or the attempts are spent.
+ * Waits grow exponentially with full jitter, as the state machine's Retry policies do.
+ */
+export async function withProviderRetries<T>(
+  attempt: () => Promise<T>,
+  policy: RetryPolicy,
+  onRetry: (error: Error, delayMs: number) => void = () => undefined,
+  signal?: AbortSignal,
+): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const e = error as Error;
+      if (n >= policy.attempts || !RETRYABLE.has(e.name) || signal?.aborted) throw error;
+      const delayMs = Math.round(Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1)));
+      onRetry(e, delayMs);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
 export class SkillExecutor implements AgentExecutor {
   private readonly running = new Map<string, { controller: AbortController; contextId: string }>();
   private readonly pending = new Set<Promise<void>>();
@@ -111,6 +145,7 @@ export class SkillExecutor implements AgentExecutor {
   constructor(
     private readonly agent: AgentDescription,
     private readonly skills: SkillImplementation[],
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {}
 
   /** Resolves when no task of this executor is still running (a Lambda must not freeze mid-task). */
@@ -195,7 +230,7 @@ export class SkillExecutor implements AgentExecutor {
     this.running.set(taskId, { controller, contextId });
     bus.publish(status(TaskState.TASK_STATE_WORKING, `${skill.contract.name}: started`));
     try {
-      const outcome = await skill.run(input, {
+      const context: SkillContext = {
         taskId,
         contextId,
         caller: requestContext.context.user?.userName ?? 'anonymous',
@@ -203,7 +238,13 @@ export class SkillExecutor implements AgentExecutor {
         progress: (text) => {
           if (!controller.signal.aborted) bus.publish(status(TaskState.TASK_STATE_WORKING, text));
         },
-      });
+      };
+      const outcome = await withProviderRetries(
+        () => skill.run(input, context),
+        this.retry,
+        (error, delayMs) => context.progress(`${error.name}: ${error.message}; trying again in ${(delayMs / 1000).toFixed(1)} s`),
+        controller.signal,
+      );
       if (controller.signal.aborted) return; // cancelTask has published the final state
       if (outcome.kind === 'working') {
         bus.publish(

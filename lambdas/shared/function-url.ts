@@ -8,7 +8,7 @@ import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'a
 import { buffered, type HttpRequest } from '../a2a/a2a-http';
 import type { A2aAgent } from '../a2a/a2a-agent';
 import { config } from './config';
-import { logger } from './observability';
+import { logger, metrics } from './observability';
 
 export function isFunctionUrlEvent(event: unknown): event is LambdaFunctionURLEvent {
   const e = event as Partial<LambdaFunctionURLEvent> | null;
@@ -29,12 +29,21 @@ export function publicUrlOf(event: LambdaFunctionURLEvent): string {
   return `${proto}://${event.requestContext.domainName}`;
 }
 
+/** What the skills counted during this invocation (the task door flushes through its middy middleware). */
+function flushMetrics(): void {
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}
+
 export function bufferedFunctionUrlHandler(agent: () => A2aAgent) {
   return async (event: LambdaFunctionURLEvent, _context?: Context): Promise<LambdaFunctionURLResult> => {
     const a2a = agent();
-    const response = await buffered(await a2a.handle(httpRequestOf(event), publicUrlOf(event)));
-    await a2a.idle();
-    return { statusCode: response.status, headers: response.headers, body: response.body };
+    try {
+      const response = await buffered(await a2a.handle(httpRequestOf(event), publicUrlOf(event)));
+      await a2a.idle();
+      return { statusCode: response.status, headers: response.headers, body: response.body };
+    } finally {
+      flushMetrics();
+    }
   };
 }
 
@@ -69,6 +78,7 @@ export function streamingFunctionUrlHandler(agent: () => A2aAgent) {
     }
     // The caller has its answer; work it started (a task answered early, push notifications) finishes first.
     await a2a.idle();
+    flushMetrics();
   });
 }
 
