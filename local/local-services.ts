@@ -93,6 +93,8 @@ export async function startLocalServices(options: LocalRuntimeOptions & { ports?
     AUTH_AUDIENCE: issuer.audience,
     AUTH_JWKS_URL: issuer.jwksUrl,
     AUTH_TOKEN_URL: issuer.tokenUrl,
+    // Webhook receivers on this machine are the point of a local run.
+    A2A_ALLOW_PRIVATE_PUSH_URLS: 'true',
   });
 
   const template = synthesizeTemplate();

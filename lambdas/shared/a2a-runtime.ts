@@ -1,6 +1,7 @@
 /** An A2A agent as a deployed function runs it: tasks and push configs in DynamoDB, tokens from the configured issuer. */
 import type { AgentDescription } from '../a2a/agent-catalog';
 import { createA2aAgent, type A2aAgent } from '../a2a/a2a-agent';
+import { withPushUrlPolicy } from '../a2a/push-url-policy';
 import type { SkillImplementation } from '../a2a/skill-executor';
 import { DynamoPushNotificationStore, DynamoTaskStore } from '../store/a2a-task-store';
 import { documentClient } from './aws-clients';
@@ -21,7 +22,9 @@ export function lambdaA2aAgent(
     verifier ??= createTokenVerifier(identityConfigFromEnvironment());
     agent ??= createA2aAgent(description, skills(), {
       taskStore: wrapTaskStore(new DynamoTaskStore(documentClient(), config.tasksTableName, { agent: description.id })),
-      pushStore: new DynamoPushNotificationStore(documentClient(), config.tasksTableName, { agent: description.id }),
+      pushStore: withPushUrlPolicy(new DynamoPushNotificationStore(documentClient(), config.tasksTableName, { agent: description.id }), {
+        allowPrivate: config.allowPrivatePushUrls,
+      }),
       verifier,
       tokenUrl: config.authTokenUrl,
       onError: (message, error) => logger.error(message, { error }),

@@ -34,6 +34,10 @@ export const config = {
   get authTokenUrl() {
     return required('AUTH_TOKEN_URL');
   },
+  /** Local runs only: webhooks on localhost and private addresses (never set on a deployed function). */
+  get allowPrivatePushUrls() {
+    return process.env.A2A_ALLOW_PRIVATE_PUSH_URLS === 'true';
+  },
   /** An agent's public base URL when it sits behind a custom domain; by default the request's own host. */
   get agentPublicUrl() {
     return process.env.AGENT_PUBLIC_URL || undefined;

@@ -34,7 +34,7 @@ afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 describe('function bundles', () => {
   it('exist for every handler', () => {
     expect(bundles.map((b) => path.basename(b.entry, '.ts')).sort()).toEqual(
-      ['assemble-results', 'extraction', 'job-status', 'reflection', 'research', 'store-result', 'submit-batch'],
+      ['a2a-task-events', 'assemble-results', 'coordinator-agent', 'extraction', 'job-status', 'reflection', 'research', 'store-result', 'submit-batch'],
     );
   });
 
@@ -46,10 +46,16 @@ describe('function bundles', () => {
   });
 
   it('leave the AWS SDK to the Lambda runtime', () => {
-    for (const bundle of bundles.filter((b) => !b.entry.endsWith('reflection.ts'))) {
-      // The reflection agent touches no AWS service; every other handler imports the runtime's SDK.
-      const importsSdk = /import\s*\{[^}]*\}\s*from\s*"@aws-sdk\/client-/.test(readFileSync(bundle.file, 'utf8'));
+    // Every handler touches an AWS service (the three agents keep their A2A tasks in DynamoDB too): each bundle
+    // imports the runtime's @aws-sdk/client-* and carries none of it.
+    for (const bundle of bundles) {
+      const code = readFileSync(bundle.file, 'utf8');
+      const importsSdk = /import\s*\{[^}]*\}\s*from\s*"@aws-sdk\/client-/.test(code);
       expect(importsSdk, `${bundle.entry} imports @aws-sdk/client-* from the runtime`).toBe(true);
+      // The source map names every file esbuild put in the bundle: no SDK package may be among them.
+      const sourceMap = JSON.parse(readFileSync(`${bundle.file}.map`, 'utf8')) as { sources: string[] };
+      const bundledSdk = sourceMap.sources.filter((source) => /node_modules\/@aws-sdk\//.test(source));
+      expect(bundledSdk, `${bundle.entry} bundles no @aws-sdk/* (client-* included)`).toEqual([]);
     }
   });
 });
