@@ -95,6 +95,8 @@ export async function startLocalServices(options: LocalRuntimeOptions & { ports?
     AUTH_TOKEN_URL: issuer.tokenUrl,
     // Webhook receivers on this machine are the point of a local run.
     A2A_ALLOW_PRIVATE_PUSH_URLS: 'true',
+    // A local batch of a few companies ends in a second or two: follow it closely.
+    A2A_JOB_POLL_MS: '100',
   });
 
   const template = synthesizeTemplate();

@@ -4,7 +4,7 @@
  * runs; the results' location when it completes; the reason when it fails), canceling the task stops the job,
  * and when the job's execution ends the same update is applied and pushed to the task's webhooks.
  */
-import { TaskState, type ListTasksRequest, type ListTasksResponse, type Task } from '@a2a-js/sdk';
+import { TaskState, type ListTasksRequest, type ListTasksResponse, type StreamResponse, type Task } from '@a2a-js/sdk';
 import type { ServerCallContext, TaskStore } from '@a2a-js/sdk/server';
 import { randomUUID } from 'node:crypto';
 import type { JobView } from '../core/contracts';
@@ -86,5 +86,34 @@ export class JobFollowingTaskStore implements TaskStore {
 
   list(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
     return this.inner.list(params, context);
+  }
+}
+
+const TERMINAL = new Set([TaskState.TASK_STATE_COMPLETED, TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_CANCELED, TaskState.TASK_STATE_REJECTED]);
+
+/**
+ * SubscribeToTask for a batch task: no container holds its events (the job runs in Step Functions), so the
+ * subscription reads the task (which brings it up to date with its job) every `intervalMs`, streams each change,
+ * and ends when the task does, or after `maxMs` (a client subscribes again to go on).
+ */
+export async function* followJobTask(
+  load: () => Promise<Task | undefined>,
+  first: Task,
+  options: { intervalMs: number; maxMs: number; signal?: AbortSignal },
+): AsyncGenerator<StreamResponse> {
+  yield { payload: { $case: 'task', value: first } };
+  let last = first;
+  const deadline = Date.now() + options.maxMs;
+  while (!TERMINAL.has(last.status!.state) && Date.now() < deadline && !options.signal?.aborted) {
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+    const next = await load();
+    if (!next) return;
+    for (const artifact of next.artifacts.slice(last.artifacts.length)) {
+      yield { payload: { $case: 'artifactUpdate', value: { taskId: next.id, contextId: next.contextId, artifact, append: false, lastChunk: true, metadata: undefined } } };
+    }
+    if (next.status?.timestamp !== last.status?.timestamp || next.status?.state !== last.status?.state) {
+      yield { payload: { $case: 'statusUpdate', value: { taskId: next.id, contextId: next.contextId, status: next.status, metadata: undefined } } };
+    }
+    last = next;
   }
 }

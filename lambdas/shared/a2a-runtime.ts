@@ -27,6 +27,7 @@ export function lambdaA2aAgent(
       }),
       verifier,
       tokenUrl: config.authTokenUrl,
+      jobFollowing: { intervalMs: config.jobPollIntervalMs, maxMs: 14 * 60_000 },
       onError: (message, error) => logger.error(message, { error }),
     });
     return agent;

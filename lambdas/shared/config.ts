@@ -34,6 +34,10 @@ export const config = {
   get authTokenUrl() {
     return required('AUTH_TOKEN_URL');
   },
+  /** How often a subscription to a batch task reads the job (DynamoDB reads cost little; every 2 s by default). */
+  get jobPollIntervalMs() {
+    return Number(process.env.A2A_JOB_POLL_MS ?? 2_000);
+  },
   /** Local runs only: webhooks on localhost and private addresses (never set on a deployed function). */
   get allowPrivatePushUrls() {
     return process.env.A2A_ALLOW_PRIVATE_PUSH_URLS === 'true';

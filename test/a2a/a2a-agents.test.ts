@@ -321,6 +321,17 @@ describe('CORE-SEND: v0.3 clients, through the compatibility layer', () => {
     }
   });
 
+  it('research_companies from both clients: the task works while the job runs, and GetTask then finds it completed with the job', async () => {
+    for (const client of [await v03Client(url.coordinator), await v1Client(url.coordinator)]) {
+      const started = await send(client, userMessage({ companies: ['Brightgull Robotics', 'Mercury Freight'], extraction_schema: schema, max_iterations: 1 }));
+      expect(started.status?.state).toBe(TaskState.TASK_STATE_WORKING);
+      expect((await services.runtime.waitForJob(started.id)).status).toBe('SUCCEEDED');
+      const task = await client.getTask({ id: started.id, historyLength: undefined, tenant: '' } as any);
+      expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+      expect(jobViewSchema.parse(artifactData(task))).toMatchObject({ job_id: started.id, status: 'COMPLETED', progress: { total: 2, completed: 2 } });
+    }
+  });
+
   it('the raw v0.3 wire: message/send without A2A-Version answers kind "task" and lower-case states', async () => {
     const answer = await rpc(url.reflection, 'message/send', {
       message: { kind: 'message', messageId: 'legacy-1', role: 'user', parts: [{ kind: 'data', data: { company_name: 'Acme', extraction_schema: schema, extracted_data: {} } }] },
@@ -450,6 +461,29 @@ describe('research_companies: a batch job behind a task', () => {
     } finally {
       await hook.close();
     }
+  });
+
+  it('CORE-SUB-001: SubscribeToTask on a batch task streams its progress until it completes with the results', async () => {
+    // Enough companies that the job is still running when the subscription starts, a few milliseconds later.
+    const companies = Array.from({ length: 100 }, (_, i) => `Subscriber ${i} Works`);
+    const started = await rpc(url.coordinator, 'SendMessage', dataMessage({ companies, extraction_schema: schema, max_iterations: 1 }));
+    const id = started.body.result.task.id;
+    const response = await fetch(`${url.coordinator}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'A2A-Version': '1.0', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'sub-1', method: 'SubscribeToTask', params: { id } }),
+    });
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = (await response.text()).split('\n\n').filter(Boolean).map((chunk) => JSON.parse(chunk.replace(/^data: /, '')).result);
+    expect(events[0].task.id).toBe(id);
+    const statuses = events.filter((e) => e.statusUpdate).map((e) => e.statusUpdate.status);
+    expect(statuses.at(-1).state).toBe('TASK_STATE_COMPLETED');
+    // Progress only moves forward.
+    const done = statuses.map((s: any) => Number(/^(\d+) of 100/.exec(s.message.parts[0].text)?.[1]));
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+    expect(done.at(-1)).toBe(100);
+    const artifact = events.find((e) => e.artifactUpdate)?.artifactUpdate.artifact.parts[0].data;
+    expect(artifact).toMatchObject({ job_id: id, status: 'COMPLETED', progress: { total: 100 } });
   });
 
   it('CORE-CANCEL-001: canceling a running batch task stops its execution and ends the job CANCELLED', async () => {
