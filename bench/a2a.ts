@@ -25,6 +25,8 @@ const services = await startLocalServices({
   corpusDir: 'examples/corpus',
   providers: 'stand-ins',
   logLevel: 'ERROR',
+  // Each company runs twice; a cache would answer the second run's searches and flatter the A2A door.
+  searchCache: false,
   standInLatencyMs: { tavily: Number(values['search-latency-ms']), anthropic: Number(values['llm-latency-ms']) },
 });
 // Imported once the runtime has set the environment the handlers read.
