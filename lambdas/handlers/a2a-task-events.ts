@@ -5,19 +5,22 @@
  */
 import { createLegacyAwarePushNotificationSender } from '@a2a-js/sdk/compat/v0_3/server';
 import { ServerCallContext } from '@a2a-js/sdk/server';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { coordinatorAgent } from '../a2a/agent-catalog';
 import { taskFollowingJob } from '../a2a/job-tasks';
 import { documentClient } from '../shared/aws-clients';
 import { config } from '../shared/config';
-import { logger } from '../shared/observability';
+import { logger, tracer } from '../shared/observability';
 import { jobView } from '../shared/research-jobs';
 import { jobStore } from '../shared/stores';
 import { DynamoPushNotificationStore, DynamoTaskStore } from '../store/a2a-task-store';
 
 type ExecutionStatusChange = EventBridgeEvent<'Step Functions Execution Status Change', { executionArn: string; name: string; status: string }>;
 
-export const handler = async (event: ExecutionStatusChange): Promise<void> => {
+async function taskEvents(event: ExecutionStatusChange): Promise<void> {
   const { name: jobId, status, executionArn } = event.detail;
   const jobs = jobStore();
   if (status !== 'SUCCEEDED') {
@@ -45,4 +48,6 @@ export const handler = async (event: ExecutionStatusChange): Promise<void> => {
     context,
     updated,
   );
-};
+}
+
+export const handler = middy(taskEvents).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger));
