@@ -9,6 +9,7 @@ import {
   MethodLoggingLevel,
   Model,
   RequestValidator,
+  ResponseType,
   RestApi,
   type JsonSchema,
 } from 'aws-cdk-lib/aws-apigateway';
@@ -81,6 +82,13 @@ export class Api extends Construct {
       // Callers sign requests with SigV4 (IAM); no shared tokens to leak.
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
       cloudWatchRole: true,
+    });
+
+    // The gateway's own validator answers "Invalid request body" by default; say what was wrong, in the handlers' shape.
+    this.restApi.addGatewayResponse('BadRequestBody', {
+      type: ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      templates: { 'application/json': '{"error":"invalid_request","message":"$util.escapeJavaScript($context.error.validationErrorString)"}' },
     });
 
     const validateBody = new RequestValidator(this, 'BodyValidator', {

@@ -3,8 +3,31 @@
  * The API's request model is generated from these zod schemas, so the edge and the handlers check the same rules.
  */
 import { z } from 'zod';
+import { inlineLocalRefs, jsonByteLength } from './json-schema';
 
-/** A user's extraction schema: a JSON Schema object whose top-level properties are the fields to research. */
+/** The schema rides along in every company's state, with its references inlined; Step Functions caps a state at 256 KB. */
+export const MAX_SCHEMA_BYTES = 32 * 1024;
+
+/**
+ * An object that refuses keys it does not know: a misspelt option (`max_iteration`) would otherwise be dropped
+ * without a word and its default used. The message names the key and lists the ones this object takes.
+ */
+function closedObject<S extends z.ZodRawShape>(shape: S) {
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code !== 'unrecognized_keys') return undefined;
+      const known = issue.inst instanceof z.ZodObject ? Object.keys(issue.inst.shape) : [];
+      const unknown = issue.keys.map((key) => `"${key}"`).join(', ');
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${unknown}; the known keys are ${known.join(', ')}`;
+    },
+  });
+}
+
+/**
+ * A user's extraction schema: a JSON Schema object whose top-level properties are the fields to research.
+ * It comes out with its local `$ref`s inlined (see inlineLocalRefs), so the handlers, the A2A skills and the stored
+ * job all work with a schema in which every field's schema stands on its own.
+ */
 export const extractionSchemaSchema = z
   .object({
     type: z.literal('object', { message: 'extraction_schema.type must be "object"' }),
@@ -13,7 +36,40 @@ export const extractionSchemaSchema = z
       .refine((p) => Object.keys(p).length > 0, 'extraction_schema.properties must name at least one field'),
     required: z.array(z.string()).optional(),
   })
-  .loose();
+  .loose()
+  .superRefine((schema, ctx) => {
+    // Completeness only counts the fields in properties: a required field outside them would make a record
+    // "complete" that still fails the schema.
+    const strays = (schema.required ?? []).filter((name) => !Object.hasOwn(schema.properties, name));
+    if (strays.length === 0) return;
+    const names = strays.map((name) => `"${name}"`).join(', ');
+    ctx.addIssue({
+      code: 'custom',
+      path: ['required'],
+      message: `extraction_schema.required names ${names}, ${strays.length > 1 ? 'which are' : 'which is'} not in extraction_schema.properties`,
+    });
+  })
+  .transform((schema, ctx) => {
+    const { schema: inlined, inlined: count, problems } = inlineLocalRefs(schema);
+    for (const problem of problems) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+    if (problems.length > 0) return z.NEVER;
+    // Measured before it is written out: a definition used twice at every level of a chain grows exponentially.
+    const bytes = jsonByteLength(inlined);
+    if (bytes > MAX_SCHEMA_BYTES) {
+      // Such a chain's size can run to more digits than are worth reading (or to Infinity).
+      const size = bytes > 10 * MAX_SCHEMA_BYTES ? `over ${10 * MAX_SCHEMA_BYTES}` : String(bytes);
+      ctx.addIssue({
+        code: 'too_big',
+        origin: 'bytes',
+        maximum: MAX_SCHEMA_BYTES,
+        inclusive: true,
+        message: `extraction_schema must be at most ${MAX_SCHEMA_BYTES} bytes${count > 0 ? ' with its $refs inlined' : ''}; it is ${size}`,
+      });
+      return z.NEVER;
+    }
+    // A JSON round trip: a definition used twice becomes two copies, as it will be in every state that carries it.
+    return JSON.parse(JSON.stringify(inlined)) as typeof schema;
+  });
 export type ExtractionSchema = z.infer<typeof extractionSchemaSchema>;
 
 export const companyNameSchema = z
@@ -42,7 +98,9 @@ export const searchResultSchema = z.object({ url: z.string(), title: z.string(),
 export type SearchResult = z.infer<typeof searchResultSchema>;
 
 // ── Research agent: skill research_company ──────────────────────────────────────────────
-export const researchInputSchema = z.object({
+// The three step agents' inputs are also the state machine's task payloads (lib/company-research.ts): each payload
+// sends only keys its schema knows (the research task adds job_id, index and iteration), so they can be closed too.
+export const researchInputSchema = closedObject({
   company_name: companyNameSchema,
   extraction_schema: extractionSchemaSchema,
   search_provider: searchProviderSchema,
@@ -77,7 +135,7 @@ export const extractedRecordSchema = z.object({
 });
 export type ExtractedRecord = z.infer<typeof extractedRecordSchema>;
 
-export const extractionInputSchema = z.object({
+export const extractionInputSchema = closedObject({
   research_notes: z.string().min(1, 'research_notes must not be empty'),
   extraction_schema: extractionSchemaSchema,
   company_name: companyNameSchema.optional(),
@@ -96,7 +154,7 @@ export const extractionOutputSchema = extractedRecordSchema.extend({
 export type ExtractionOutput = z.infer<typeof extractionOutputSchema>;
 
 // ── Reflection agent: skill reflect_quality ─────────────────────────────────────────────
-export const reflectionInputSchema = z.object({
+export const reflectionInputSchema = closedObject({
   extracted_data: z.record(z.string(), z.unknown()),
   extraction_schema: extractionSchemaSchema,
   company_name: companyNameSchema,
@@ -120,20 +178,25 @@ export type ReflectionOutput = z.infer<typeof reflectionOutputSchema>;
 // ── Coordinator API ─────────────────────────────────────────────────────────────────────
 export const MAX_BATCH_COMPANIES = 10_000;
 
-export const batchRequestSchema = z.object({
-  companies: z
-    .array(companyNameSchema)
-    .min(1, 'companies must list at least one company')
-    .max(MAX_BATCH_COMPANIES, `companies may list at most ${MAX_BATCH_COMPANIES} companies`),
+/** What a job researches every company with. */
+const researchOptions = {
   extraction_schema: extractionSchemaSchema,
   max_iterations: z.number().int().min(1).max(5).default(2),
   max_queries: z.number().int().min(1).max(10).default(3),
   search_provider: searchProviderSchema,
+};
+
+export const batchRequestSchema = closedObject({
+  companies: z
+    .array(companyNameSchema)
+    .min(1, 'companies must list at least one company')
+    .max(MAX_BATCH_COMPANIES, `companies may list at most ${MAX_BATCH_COMPANIES} companies`),
+  ...researchOptions,
 });
 export type BatchRequest = z.infer<typeof batchRequestSchema>;
 
 /** One company, researched while the caller waits: the batch's options, for one name. */
-export const singleResearchRequestSchema = batchRequestSchema.omit({ companies: true }).extend({ company_name: companyNameSchema });
+export const singleResearchRequestSchema = closedObject({ ...researchOptions, company_name: companyNameSchema });
 export type SingleResearchRequest = z.infer<typeof singleResearchRequestSchema>;
 
 export const jobStatusSchema = z.enum(['SUBMITTED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { batchRequestSchema, describeZodError, type ExtractionSchema } from '../../lambdas/core/contracts';
+import type { z } from 'zod';
+import {
+  batchRequestSchema,
+  describeZodError,
+  extractionInputSchema,
+  reflectionInputSchema,
+  researchInputSchema,
+  singleResearchRequestSchema,
+  type ExtractionSchema,
+} from '../../lambdas/core/contracts';
 import { recordProblems, schemaProblem } from '../../lambdas/core/json-schema';
 import { errorNameForStatus, ProviderError } from '../../lambdas/providers/provider-error';
 import { classifyTavilyError } from '../../lambdas/providers/tavily-search';
@@ -7,10 +16,13 @@ import { classifyTavilyError } from '../../lambdas/providers/tavily-search';
 const extraction_schema = { type: 'object', properties: { headquarters: { type: 'string' } } };
 
 /** The readable message a rejected request gets, or 'ok'. */
-function problem(body: unknown): string {
-  const parsed = batchRequestSchema.safeParse(body);
+function problem(body: unknown, schema: z.ZodType = batchRequestSchema): string {
+  const parsed = schema.safeParse(body);
   return parsed.success ? 'ok' : describeZodError(parsed.error);
 }
+
+/** The extraction schema a batch request comes out with. */
+const parsedSchema = (extraction_schema: unknown) => batchRequestSchema.parse({ companies: ['Acme'], extraction_schema }).extraction_schema;
 
 describe('batchRequestSchema', () => {
   it('fills in the defaults', () => {
@@ -60,6 +72,159 @@ describe('batchRequestSchema', () => {
     expect(message.split('; ')).toHaveLength(2);
     expect(message).toMatch(/max_queries: /);
     expect(problem('just text')).toMatch(/^\(body\): /);
+  });
+});
+
+describe('unknown keys', () => {
+  it('refuses a misspelt option instead of quietly using its default', () => {
+    expect(problem({ companies: ['Acme'], extraction_schema, max_iteration: 4 })).toBe(
+      '(body): unknown key "max_iteration"; the known keys are companies, extraction_schema, max_iterations, max_queries, search_provider',
+    );
+    expect(problem({ company_name: 'Acme', extraction_schema, maxQueries: 2, provider: 'tavily' }, singleResearchRequestSchema)).toBe(
+      '(body): unknown keys "maxQueries", "provider"; the known keys are extraction_schema, max_iterations, max_queries, search_provider, company_name',
+    );
+  });
+
+  it("refuses them in the step agents' inputs too", () => {
+    expect(problem({ company_name: 'Acme', extraction_schema, max_query: 2 }, researchInputSchema)).toMatch(/^\(body\): unknown key "max_query"; /);
+    expect(problem({ research_notes: '- CEO: Ada', extraction_schema, note: 'x' }, extractionInputSchema)).toMatch(/unknown key "note"/);
+    expect(problem({ company_name: 'Acme', extraction_schema, extracted_data: {}, data: {} }, reflectionInputSchema)).toMatch(/unknown key "data"/);
+  });
+
+  it("leaves the user's extraction schema open: JSON Schema has keywords of every kind", () => {
+    expect(problem({ companies: ['Acme'], extraction_schema: { ...extraction_schema, title: 'Profile', 'x-owner': 'sales' } })).toBe('ok');
+  });
+});
+
+describe('extraction_schema.required', () => {
+  it('must name fields of properties: completeness counts only those', () => {
+    expect(problem({ companies: ['Acme'], extraction_schema: { ...extraction_schema, required: ['headquarters', 'ceo'] } })).toBe(
+      'extraction_schema.required: extraction_schema.required names "ceo", which is not in extraction_schema.properties',
+    );
+    expect(problem({ companies: ['Acme'], extraction_schema: { ...extraction_schema, required: ['ceo', 'revenue'] } })).toBe(
+      'extraction_schema.required: extraction_schema.required names "ceo", "revenue", which are not in extraction_schema.properties',
+    );
+  });
+});
+
+describe('extraction_schema references', () => {
+  // What Pydantic v2's Company.model_json_schema() writes for a nested model, a list of them and an optional enum.
+  const pydantic = {
+    $defs: {
+      Address: {
+        properties: {
+          city: { title: 'City', type: 'string' },
+          country: { anyOf: [{ type: 'string' }, { type: 'null' }], default: null, title: 'Country' },
+        },
+        required: ['city'],
+        title: 'Address',
+        type: 'object',
+      },
+      Industry: { enum: ['Industrial robotics', 'Payments'], title: 'Industry', type: 'string' },
+    },
+    properties: {
+      headquarters: { $ref: '#/$defs/Address' },
+      offices: { default: [], items: { $ref: '#/$defs/Address' }, title: 'Offices', type: 'array' },
+      industry: { anyOf: [{ $ref: '#/$defs/Industry' }, { type: 'null' }], default: null },
+      ceo: { description: 'Chief executive', title: 'Ceo', type: 'string' },
+    },
+    required: ['headquarters', 'ceo'],
+    title: 'Company',
+    type: 'object',
+  };
+
+  it("inlines Pydantic's $defs wherever they are used, and drops them", () => {
+    const { Address, Industry } = pydantic.$defs;
+    expect(parsedSchema(pydantic)).toEqual({
+      properties: {
+        headquarters: Address,
+        offices: { default: [], items: Address, title: 'Offices', type: 'array' },
+        industry: { anyOf: [Industry, { type: 'null' }], default: null },
+        ceo: pydantic.properties.ceo,
+      },
+      required: ['headquarters', 'ceo'],
+      title: 'Company',
+      type: 'object',
+    });
+  });
+
+  it('follows #/definitions (Pydantic v1) and references inside definitions', () => {
+    const schema = parsedSchema({
+      type: 'object',
+      properties: { parent: { $ref: '#/definitions/Holding' } },
+      definitions: { Holding: { type: 'object', properties: { hq: { $ref: '#/definitions/City' } } }, City: { type: 'string' } },
+    });
+    expect(schema).toEqual({ type: 'object', properties: { parent: { type: 'object', properties: { hq: { type: 'string' } } } } });
+  });
+
+  it('keeps the keywords written next to a $ref: descriptions merged, rules added with allOf', () => {
+    const schema = parsedSchema({
+      type: 'object',
+      properties: {
+        hq: { $ref: '#/$defs/City', description: 'Where the head office is' },
+        short_hq: { $ref: '#/$defs/City', maxLength: 20 },
+      },
+      $defs: { City: { type: 'string', description: 'A city' } },
+    });
+    expect(schema.properties).toEqual({
+      hq: { type: 'string', description: 'Where the head office is' },
+      short_hq: { maxLength: 20, allOf: [{ type: 'string', description: 'A city' }] },
+    });
+  });
+
+  it('leaves a property named "$ref" and "$ref" inside enum values alone', () => {
+    const schema = { type: 'object', properties: { $ref: { type: 'string' }, kind: { enum: [{ $ref: 'not a reference' }] } } };
+    expect(parsedSchema(schema)).toEqual(schema);
+  });
+
+  it.each([
+    [
+      'a recursive reference',
+      { type: 'object', properties: { org: { $ref: '#/$defs/Unit' } }, $defs: { Unit: { type: 'object', properties: { parts: { type: 'array', items: { $ref: '#/$defs/Unit' } } } } } },
+      'extraction_schema.$defs.Unit.properties.parts.items.$ref: "#/$defs/Unit" refers back to itself (#/$defs/Unit → #/$defs/Unit): a recursive schema cannot be inlined into fixed fields',
+    ],
+    [
+      'a cycle through two definitions',
+      { type: 'object', properties: { a: { $ref: '#/$defs/A' } }, $defs: { A: { properties: { b: { $ref: '#/$defs/B' } } }, B: { properties: { a: { $ref: '#/$defs/A' } } } } },
+      'extraction_schema.$defs.B.properties.a.$ref: "#/$defs/A" refers back to itself (#/$defs/A → #/$defs/B → #/$defs/A): a recursive schema cannot be inlined into fixed fields',
+    ],
+    [
+      'a reference to another document',
+      { type: 'object', properties: { hq: { $ref: 'https://schemas.example/address.json' } } },
+      'extraction_schema.properties.hq.$ref: "https://schemas.example/address.json" is not a local reference: only references into extraction_schema itself, like "#/$defs/Address", can be resolved',
+    ],
+    [
+      'a reference to a definition that does not exist',
+      { type: 'object', properties: { hq: { $ref: '#/$defs/Adress' } }, $defs: { Address: { type: 'string' } } },
+      'extraction_schema.properties.hq.$ref: "#/$defs/Adress" points to nothing in extraction_schema',
+    ],
+    [
+      'a named anchor',
+      { type: 'object', properties: { hq: { $ref: '#address' } } },
+      'extraction_schema.properties.hq.$ref: "#address" is not a JSON pointer: only references like "#/$defs/Address" can be resolved',
+    ],
+  ])('refuses %s, saying which $ref and why', (_case, extraction_schema, message) => {
+    expect(problem({ companies: ['Acme'], extraction_schema })).toBe(message);
+  });
+
+  it('measures the schema with its references inlined, and stops a definition that doubles at every level', () => {
+    const $defs: Record<string, object> = { L0: { type: 'string' } };
+    for (let i = 1; i <= 40; i++) $defs[`L${i}`] = { type: 'object', properties: { a: { $ref: `#/$defs/L${i - 1}` }, b: { $ref: `#/$defs/L${i - 1}` } } };
+    const started = Date.now();
+    const parsed = batchRequestSchema.safeParse({ companies: ['Acme'], extraction_schema: { type: 'object', properties: { x: { $ref: '#/$defs/L40' } }, $defs } });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(parsed.error?.issues).toEqual([
+      expect.objectContaining({
+        code: 'too_big',
+        path: ['extraction_schema'],
+        message: 'extraction_schema must be at most 32768 bytes with its $refs inlined; it is over 327680',
+      }),
+    ]);
+  });
+
+  it('refuses a schema over 32 KB without references too', () => {
+    const big = { type: 'object', properties: { notes: { type: 'string', description: 'x'.repeat(33_000) } } };
+    expect(problem({ companies: ['Acme'], extraction_schema: big })).toMatch(/^extraction_schema: extraction_schema must be at most 32768 bytes; it is 330\d\d$/);
   });
 });
 

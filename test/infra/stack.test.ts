@@ -362,6 +362,14 @@ describe('API', () => {
     expect(model.Properties.Schema.properties.companies).toMatchObject({ type: 'array', minItems: 1, maxItems: 10000 });
   });
 
+  it("answers a body the gateway's validator refuses with the validator's own reason, not a generic message", () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'BAD_REQUEST_BODY',
+      StatusCode: '400',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('\\$context\\.error\\.validationErrorString') },
+    });
+  });
+
   it('sends POST /research/batch to the submit function and GET /jobs/{job_id} to the status function', () => {
     const uri = (method: CfnResource) => JSON.stringify(method.Properties.Integration.Uri);
     expect(uri(findMethod('POST', '/research/batch'))).toContain(functionId('submit-batch'));
