@@ -1,4 +1,4 @@
-/** The REST API: submit a batch, read a job. IAM-authorised, validated and throttled at the edge. */
+/** The REST API: submit a batch, read a job. Bearer tokens checked, bodies validated and calls throttled at the edge. */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
@@ -11,6 +11,7 @@ import {
   RequestValidator,
   ResponseType,
   RestApi,
+  TokenAuthorizer,
   type JsonSchema,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -21,12 +22,16 @@ import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { batchRequestSchema } from '../lambdas/core/contracts';
+import { AUTH_REALM } from '../lambdas/shared/identity';
 import { AgentFunction } from './agent-function';
+import type { Identity } from './identity';
 
 export interface ApiProps {
   jobsTable: ITable;
   bucket: IBucket;
   stateMachine: IStateMachine;
+  /** The project's one identity: the API's authorizer verifies its tokens. */
+  identity: Identity;
   /** Requests per second across the stage, and the burst above it. */
   throttle?: { rateLimit: number; burstLimit: number };
 }
@@ -41,6 +46,7 @@ export class Api extends Construct {
   readonly restApi: RestApi;
   readonly submit: AgentFunction;
   readonly jobStatus: AgentFunction;
+  readonly authorizer: AgentFunction;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -64,6 +70,20 @@ export class Api extends Construct {
     props.stateMachine.grantStartExecution(this.submit);
     props.jobsTable.grantReadData(this.jobStatus);
 
+    this.authorizer = new AgentFunction(this, 'Authorizer', {
+      handler: 'api-authorizer',
+      description: 'Dossier API: verifies bearer tokens and opens the routes their scopes allow',
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+      environment: props.identity.environment(),
+    });
+    // Policies cover every route a token's scopes open (lambdas/core/api-access.ts), so caching them per token is safe.
+    const tokenAuthorizer = new TokenAuthorizer(this, 'TokenAuthorizer', {
+      handler: this.authorizer,
+      identitySource: 'method.request.header.Authorization',
+      resultsCacheTtl: Duration.minutes(5),
+    });
+
     const throttle = props.throttle ?? { rateLimit: 10, burstLimit: 20 };
     this.restApi = new RestApi(this, 'RestApi', {
       restApiName: 'dossier',
@@ -79,9 +99,23 @@ export class Api extends Construct {
         ),
         accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
       },
-      // Callers sign requests with SigV4 (IAM); no shared tokens to leak.
-      defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+      // The project's one identity: the same tokens the A2A agents take (Cognito or any OIDC issuer).
+      defaultMethodOptions: { authorizationType: AuthorizationType.CUSTOM, authorizer: tokenAuthorizer },
       cloudWatchRole: true,
+    });
+
+    // A refused token gets a Bearer challenge (RFC 6750); a token lacking the scope hears which reason.
+    this.restApi.addGatewayResponse('Unauthorized', {
+      type: ResponseType.UNAUTHORIZED,
+      statusCode: '401',
+      responseHeaders: { 'WWW-Authenticate': `'Bearer realm="${AUTH_REALM}"'` },
+      templates: { 'application/json': '{"error":"unauthorized","message":"send a valid access token: Authorization: Bearer <token>"}' },
+    });
+    this.restApi.addGatewayResponse('AccessDenied', {
+      type: ResponseType.ACCESS_DENIED,
+      statusCode: '403',
+      responseHeaders: { 'WWW-Authenticate': `'Bearer realm="${AUTH_REALM}", error="insufficient_scope"'` },
+      templates: { 'application/json': '{"error":"forbidden","message":"the token\'s scopes do not open this route"}' },
     });
 
     // The gateway's own validator answers "Invalid request body" by default; say what was wrong, in the handlers' shape.

@@ -53,8 +53,8 @@ export interface LocalRuntime {
   results: ResultStore;
   /** The deployed API's routes, served by the same handlers. */
   api: {
-    submitBatch(body: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
-    getJob(jobId: string): Promise<ApiResponse>;
+    submitBatch(body: unknown, headers?: Record<string, string>, caller?: string): Promise<ApiResponse>;
+    getJob(jobId: string, caller?: string): Promise<ApiResponse>;
   };
   /** Requests the stand-ins have answered so far (undefined with real providers). */
   standInRequests(): { tavily: number; anthropic: number } | undefined;
@@ -89,7 +89,13 @@ function functionEnvironment(functions: LocalFunction[]): Record<string, string>
   return merged;
 }
 
-function apiEvent(method: string, resource: string, path: string, init: Partial<APIGatewayProxyEvent>): APIGatewayProxyEvent {
+/**
+ * Who calls the in-process API (the CLI, tests) when no one says: deployed, the authorizer puts a token's subject
+ * here; in-process there is no token, as with IAM-signed calls.
+ */
+export const LOCAL_CALLER = 'local-cli';
+
+function apiEvent(method: string, resource: string, path: string, caller: string, init: Partial<APIGatewayProxyEvent>): APIGatewayProxyEvent {
   return {
     httpMethod: method,
     resource,
@@ -102,7 +108,7 @@ function apiEvent(method: string, resource: string, path: string, init: Partial<
     stageVariables: null,
     body: null,
     isBase64Encoded: false,
-    requestContext: { requestId: crypto.randomUUID(), stage: 'local', httpMethod: method, path, resourcePath: resource } as any,
+    requestContext: { requestId: crypto.randomUUID(), stage: 'local', httpMethod: method, path, resourcePath: resource, authorizer: { sub: caller } } as any,
     ...init,
   };
 }
@@ -193,15 +199,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     bucket,
     results: new ResultStore(s3Client(), bucket),
     api: {
-      async submitBatch(body, headers = {}) {
-        const event = apiEvent('POST', '/research/batch', '/research/batch', {
+      async submitBatch(body, headers = {}, caller = LOCAL_CALLER) {
+        const event = apiEvent('POST', '/research/batch', '/research/batch', caller, {
           headers: { 'content-type': 'application/json', ...headers },
           body: typeof body === 'string' ? body : JSON.stringify(body),
         });
         return parseResponse(await submit.handler(event, apiContext('SubmitBatch')));
       },
-      async getJob(jobId) {
-        const event = apiEvent('GET', '/jobs/{job_id}', `/jobs/${jobId}`, { pathParameters: { job_id: jobId } });
+      async getJob(jobId, caller = LOCAL_CALLER) {
+        const event = apiEvent('GET', '/jobs/{job_id}', `/jobs/${jobId}`, caller, { pathParameters: { job_id: jobId } });
         return parseResponse(await jobStatus.handler(event, apiContext('JobStatus')));
       },
     },

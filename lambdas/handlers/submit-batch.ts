@@ -5,13 +5,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { batchRequestSchema, describeZodError } from '../core/contracts';
 import { schemaProblem } from '../core/json-schema';
-import { httpHandler, json, problem } from '../shared/http';
+import { NO_CALLER, callerOf, httpHandler, json, problem } from '../shared/http';
 import { startBatchJob } from '../shared/research-jobs';
 
-/** A stable job id for an idempotency key: the same key always names the same job. */
-export function jobIdFor(idempotencyKey: string | undefined): string {
+/**
+ * A stable job id for an idempotency key: the same key of the same client always names the same job, and two
+ * clients choosing the same key never meet.
+ */
+export function jobIdFor(idempotencyKey: string | undefined, caller: string): string {
   if (!idempotencyKey) return randomUUID();
-  const hex = createHash('sha256').update(`dossier-job:${idempotencyKey}`).digest('hex');
+  const hex = createHash('sha256').update(`dossier-job:${caller}:${idempotencyKey}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -21,6 +24,8 @@ function header(headers: Record<string, string | undefined> | null, name: string
 }
 
 export const handler = httpHandler(async (event) => {
+  const caller = callerOf(event);
+  if (!caller) return NO_CALLER();
   let body: unknown;
   try {
     body = JSON.parse(event.body ?? '');
@@ -44,8 +49,8 @@ export const handler = httpHandler(async (event) => {
   if (idempotencyKey && idempotencyKey.length > 200) {
     return problem(400, 'invalid_idempotency_key', 'Idempotency-Key must be at most 200 characters');
   }
-  const jobId = jobIdFor(idempotencyKey);
-  const outcome = await startBatchJob(request, jobId, { resumable: !!idempotencyKey });
+  const jobId = jobIdFor(idempotencyKey, caller);
+  const outcome = await startBatchJob(request, jobId, { resumable: !!idempotencyKey, submittedBy: caller });
   switch (outcome.kind) {
     case 'conflict':
       return problem(409, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request');

@@ -14,6 +14,17 @@ export function problem(statusCode: number, error: string, message: string): API
   return json(statusCode, { error, message });
 }
 
+/**
+ * Who is calling: the token's subject, as the API's authorizer (lambdas/handlers/api-authorizer.ts) put it in the
+ * request context. Undefined only when a request reached the handler without the authorizer.
+ */
+export function callerOf(event: APIGatewayProxyEvent): string | undefined {
+  const sub = event.requestContext?.authorizer?.sub;
+  return typeof sub === 'string' && sub ? sub : undefined;
+}
+
+export const NO_CALLER = () => problem(401, 'unauthorized', 'the request carries no verified caller; send Authorization: Bearer <access token>');
+
 /** `emitsMetrics: false` for handlers with nothing to count: Powertools warns on every empty flush. */
 export function httpHandler(
   handle: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>,

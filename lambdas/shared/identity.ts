@@ -190,7 +190,8 @@ function stringList(value: unknown): string[] {
 
 export interface TokenVerifier {
   /** Resolves to the caller, or throws AuthError (refused) or another error (the issuer's keys could not be read). */
-  verify(authorization: string | undefined, requiredScope: string): Promise<Principal>;
+  /** `requiredScope`: the scope the call needs, or a list of which any one will do. */
+  verify(authorization: string | undefined, requiredScope: string | readonly string[]): Promise<Principal>;
 }
 
 export function createTokenVerifier(config: IdentityConfig): TokenVerifier {
@@ -234,8 +235,12 @@ export function createTokenVerifier(config: IdentityConfig): TokenVerifier {
 
       // OAuth's `scope` is space-separated; some issuers (Okta, Entra ID) use `scp`, as a list or a string.
       const scopes = [...new Set([...stringList(claims.scope), ...stringList(claims.scp)])];
-      if (!scopes.includes(requiredScope)) {
-        throw new AuthError(403, 'insufficient_scope', `the token lacks the scope ${requiredScope}`, { requiredScope });
+      const acceptable = typeof requiredScope === 'string' ? [requiredScope] : [...requiredScope];
+      if (!acceptable.some((scope) => scopes.includes(scope))) {
+        const wanted = acceptable.join(' ');
+        const description = acceptable.length === 1 ? `the token lacks the scope ${wanted}` : `the token has none of the scopes ${acceptable.join(', ')}`;
+        // RFC 6750 §3: scope is a space-delimited list.
+        throw new AuthError(403, 'insufficient_scope', description, { requiredScope: wanted });
       }
 
       const clientId = typeof claims.client_id === 'string' ? claims.client_id : typeof claims.azp === 'string' ? claims.azp : undefined;

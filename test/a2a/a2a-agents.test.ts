@@ -280,7 +280,7 @@ describe('CORE-SEND: each skill, v1.0 client', () => {
     const result = companyResultSchema.parse(artifactData(task));
     expect(result).toMatchObject({ company_name: 'Brightgull Robotics', status: 'completed', complete: true });
     // A job of one company: the same record GET /jobs/{id} reads, with the results files.
-    const job: any = await (await fetch(`${services.restUrl}/jobs/${task.id}`)).json();
+    const job: any = await (await fetch(`${services.restUrl}/jobs/${task.id}`, { headers: { authorization: `Bearer ${token}` } })).json();
     expect(job).toMatchObject({ job_id: task.id, status: 'COMPLETED', progress: { total: 1, completed: 1, failed: 0 } });
   });
 

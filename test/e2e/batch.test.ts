@@ -13,7 +13,7 @@ import { documentClient, sfnClient } from '../../lambdas/shared/aws-clients';
 import { DynamoJobStore } from '../../lambdas/store/job-store';
 import { jobKeys } from '../../lambdas/core/job-layout';
 import { loadCorpus } from '../../local/stand-ins/corpus';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import { LOCAL_CALLER, startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 
 const schema = JSON.parse(readFileSync('examples/schema.json', 'utf8')) as ExtractionSchema;
 const corpusUrls = new Set(loadCorpus('examples/corpus').map((d) => d.url));
@@ -220,7 +220,8 @@ describe('a batch that cannot run', () => {
   it('marks the job failed with the reason when the manifest cannot be read', async () => {
     const jobId = '22222222-2222-4222-8222-222222222222';
     const store = new DynamoJobStore(documentClient(), process.env.JOBS_TABLE_NAME!);
-    await store.create({ job_id: jobId, total: 1, request_hash: 'h', manifest_key: 'm' }, new Date());
+    // Started by hand, but recorded for the in-process API's caller so that GET /jobs shows it to that caller.
+    await store.create({ job_id: jobId, total: 1, request_hash: 'h', manifest_key: 'm', submitted_by: LOCAL_CALLER }, new Date());
     const manifest = { bucket: runtime.bucket, key: `jobs/${jobId}/never-written.json` };
     const input = executionInput(jobId, manifest, batchRequestSchema.parse({ companies: ['Acme'], extraction_schema: schema }));
     await sfnClient().send(

@@ -130,7 +130,7 @@ describe('functions', () => {
     for (const handler of HANDLERS) expect(resources[functionId(handler)]).toBeDefined();
   });
 
-  it('runs every function on arm64 Node.js 24 with active tracing and the bucket name', () => {
+  it('runs every function on arm64 Node.js 24 with active tracing, and each that keeps data with the bucket name', () => {
     const bucketId = logicalIdOf('AWS::S3::Bucket');
     const functions = Object.entries(template.findResources('AWS::Lambda::Function')) as [string, CfnResource][];
     expect(functions.length).toBeGreaterThanOrEqual(HANDLERS.length);
@@ -138,7 +138,9 @@ describe('functions', () => {
       expect(fn.Properties.Architectures, id).toEqual(['arm64']);
       expect(fn.Properties.Runtime, id).toBe('nodejs24.x');
       expect(fn.Properties.TracingConfig, id).toEqual({ Mode: 'Active' });
-      expect(fn.Properties.Environment?.Variables?.BUCKET_NAME, id).toEqual({ Ref: bucketId });
+      // The API's authorizer only checks tokens; it has no data to keep.
+      if (fn.Metadata?.['dossier:entry'] === 'lambdas/handlers/api-authorizer.ts') expect(fn.Properties.Environment.Variables.BUCKET_NAME, id).toBeUndefined();
+      else expect(fn.Properties.Environment?.Variables?.BUCKET_NAME, id).toEqual({ Ref: bucketId });
     }
   });
 
@@ -376,12 +378,28 @@ describe('API', () => {
     expect(uri(findMethod('GET', '/jobs/{job_id}'))).toContain(functionId('job-status'));
   });
 
-  it('requires IAM authorisation on every method', () => {
+  it("requires a bearer token on every method, checked by the token authorizer with the project's identity", () => {
+    const authorizers = template.findResources('AWS::ApiGateway::Authorizer');
+    expect(Object.keys(authorizers)).toHaveLength(1);
+    const [authorizerId, authorizer] = Object.entries(authorizers)[0]! as [string, CfnResource];
+    expect(authorizer.Properties).toMatchObject({ Type: 'TOKEN', IdentitySource: 'method.request.header.Authorization', AuthorizerResultTtlInSeconds: 300 });
+    expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(functionId('api-authorizer'));
+    const fn = resources[functionId('api-authorizer')]!;
+    expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URL']));
+
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as CfnResource[];
     expect(methods.length).toBeGreaterThanOrEqual(2);
     for (const method of methods) {
-      expect(method.Properties.AuthorizationType, `${method.Properties.HttpMethod} ${methodPath(method)}`).toBe('AWS_IAM');
+      expect(method.Properties, `${method.Properties.HttpMethod} ${methodPath(method)}`).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
     }
+  });
+
+  it('answers a refused token with a Bearer challenge', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'UNAUTHORIZED',
+      StatusCode: '401',
+      ResponseParameters: { 'gatewayresponse.header.WWW-Authenticate': Match.stringLikeRegexp('^\'Bearer realm="dossier"') },
+    });
   });
 
   it('throttles the stage', () => {
