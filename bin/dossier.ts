@@ -201,7 +201,7 @@ async function serve(argv: string[]): Promise<number> {
   }
   lines.push(
     '',
-    `REST API: ${services.restUrl}   (POST /research/batch, GET /jobs/{job_id})`,
+    `REST API: ${services.restUrl}   (${services.restRoutes.join(', ')}; the same token)`,
     '',
     `Token endpoint (OAuth2 client credentials): ${services.issuer.tokenUrl}`,
     `  client id ${services.issuer.clientId}   client secret ${services.issuer.clientSecret}`,

@@ -3,16 +3,13 @@
  * function URL (from the template's AWS::Lambda::Url resources, running the function's own handler file), the
  * REST routes, and the EventBridge rule that tells the coordinator's events handler when an execution ends.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { policyAllows, type InvokePolicy } from '../lambdas/core/api-access';
 import { ALL_SCOPES } from '../lambdas/core/scopes';
-import { AUTH_REALM } from '../lambdas/shared/identity';
 import { PROJECT_ROOT } from '../lib/agent-function';
 import { startFunctionUrlServer, type FunctionUrlServer } from './function-url-server';
 import { startLocalIssuer, type LocalIssuer } from './identity-issuer';
+import { startRestApiServer } from './rest-api-server';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from './runtime';
 import { lambdaContext } from './task-handlers';
 import { localFunctions, resourcesOfType, synthesizeTemplate, type CfnTemplate } from './template';
@@ -32,8 +29,9 @@ export interface LocalServices {
   runtime: LocalRuntime;
   issuer: LocalIssuer;
   agents: LocalAgentEndpoint[];
-  /** The REST API's base URL (POST /research/batch, GET /jobs/{job_id}). */
+  /** The REST API's base URL, and its routes as the template declares them ("POST /research/batch"…). */
   restUrl: string;
+  restRoutes: string[];
   stop(): Promise<void>;
 }
 
@@ -63,69 +61,6 @@ function executionStatusRules(template: CfnTemplate) {
         return { fn, statuses: rule.Properties.EventPattern.detail?.status as string[] | undefined };
       }),
     );
-}
-
-/** The function behind the REST API's token authorizer, found in the template as API Gateway would call it. */
-function authorizerFunction(template: CfnTemplate) {
-  const authorizers = resourcesOfType(template, 'AWS::ApiGateway::Authorizer');
-  if (authorizers.length !== 1) throw new Error(`template: expected one API authorizer, found ${authorizers.length}`);
-  const uri = JSON.stringify(authorizers[0]![1].Properties.AuthorizerUri);
-  const fn = localFunctions(template).find((f) => uri.includes(`"${f.logicalId}"`));
-  if (!fn) throw new Error('template: the API authorizer names no Dossier function');
-  return fn;
-}
-
-/**
- * The REST routes as API Gateway serves them: the token authorizer from the template runs first (401 without a
- * valid token, 403 when its policy does not open the route), then the route's handler with the caller in its
- * request context.
- */
-async function startRestApi(runtime: LocalRuntime, template: CfnTemplate): Promise<{ url: string; close(): Promise<void> }> {
-  const fn = authorizerFunction(template);
-  const { handler: authorize } = await import(pathToFileURL(path.join(PROJECT_ROOT, fn.entry)).href);
-  const server: Server = createServer(async (request, response) => {
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      response.writeHead(status, { 'content-type': 'application/json', ...headers });
-      response.end(JSON.stringify(body));
-    };
-    try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request) chunks.push(chunk as Buffer);
-      const url = new URL(request.url ?? '/', 'http://localhost');
-      const job = /^\/jobs\/([^/]+)$/.exec(url.pathname);
-      const route = request.method === 'POST' && url.pathname === '/research/batch' ? 'submit' : request.method === 'GET' && job ? 'job' : undefined;
-      if (!route) return send(404, { error: 'not_found', message: `no route ${request.method} ${url.pathname}` });
-
-      const methodArn = `arn:aws:execute-api:us-east-1:000000000000:local/v1/${request.method}${url.pathname}`;
-      const challenge = { 'www-authenticate': `Bearer realm="${AUTH_REALM}"` };
-      if (!request.headers.authorization) return send(401, { error: 'unauthorized', message: 'send a valid access token: Authorization: Bearer <token>' }, challenge);
-      let decision: { policyDocument: InvokePolicy; context?: Record<string, string> };
-      try {
-        decision = await authorize({ type: 'TOKEN', authorizationToken: request.headers.authorization, methodArn }, lambdaContext(fn.logicalId, fn.arn, 10_000));
-      } catch (error) {
-        if ((error as Error).message === 'Unauthorized') return send(401, { error: 'unauthorized', message: 'send a valid access token: Authorization: Bearer <token>' }, challenge);
-        throw error;
-      }
-      if (!policyAllows(decision.policyDocument, methodArn)) {
-        return send(403, { error: 'forbidden', message: "the token's scopes do not open this route" }, { 'www-authenticate': `Bearer realm="${AUTH_REALM}", error="insufficient_scope"` });
-      }
-      const caller = decision.context!.sub!;
-      const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
-      const answer =
-        route === 'submit'
-          ? await runtime.api.submitBatch(Buffer.concat(chunks).toString('utf8'), headers, caller)
-          : await runtime.api.getJob(decodeURIComponent(job![1]!), caller);
-      send(answer.statusCode, answer.body);
-    } catch (error) {
-      process.stderr.write(`REST API: ${(error as Error).stack ?? error}\n`);
-      if (!response.headersSent) send(500, { message: 'Internal server error' });
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 export async function startLocalServices(options: LocalRuntimeOptions & { ports?: { first: number } } = {}): Promise<LocalServices> {
@@ -183,12 +118,13 @@ export async function startLocalServices(options: LocalRuntimeOptions & { ports?
     }
   });
 
-  const rest = await startRestApi(runtime, template);
+  const rest = await startRestApiServer(template);
   return {
     runtime,
     issuer,
     agents,
     restUrl: rest.url,
+    restRoutes: rest.routes.map((r) => `${r.method} ${r.resourcePath}`),
     async stop() {
       unsubscribe();
       await Promise.all(servers.map((s) => s.close()));
