@@ -17,7 +17,7 @@ import {
   exceedsTolerance,
   type MapEmulation,
 } from './distributed-map';
-import { splitCsvLine } from './companies-file';
+import { parseCsvRecords } from './companies-file';
 import type { LocalFunction } from './template';
 
 type TaskHandler = (input: any) => Promise<any>;
@@ -106,8 +106,11 @@ export function itemReaderHandler(emulation: MapEmulation): TaskHandler {
     }
     let items: unknown[];
     if (config.InputType === 'CSV') {
-      const [header, ...rows] = text.trim().split(/\r?\n/).map(splitCsvLine);
-      items = rows.map((row) => Object.fromEntries(header!.map((h, i) => [h, row[i] ?? ''])));
+      try {
+        items = parseCsvRecords(text, `s3://${parameters.Bucket}/${parameters.Key}`);
+      } catch (error) {
+        throw new TaskError('States.ItemReaderFailed', (error as Error).message);
+      }
     } else {
       items = JSON.parse(text);
       if (!Array.isArray(items)) throw new TaskError('States.ItemReaderFailed', `s3://${parameters.Bucket}/${parameters.Key} does not hold a JSON array`);

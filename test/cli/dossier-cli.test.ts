@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCompanies, splitCsvLine } from '../../local/companies-file';
+import { readCompanies } from '../../local/companies-file';
 
 const run = promisify(execFile);
 const scratch: string[] = [];
@@ -36,7 +36,16 @@ describe('reading a companies file', () => {
   it('takes the company column of a CSV, quoted cells included', () => {
     const csv = 'country,company_name\nDK,Brightgull Robotics\nNL,"Mercury Freight, B.V."\n';
     expect(readCompanies(csv, 'list.csv')).toEqual(['Brightgull Robotics', 'Mercury Freight, B.V.']);
-    expect(splitCsvLine('"a ""quoted"" name",b')).toEqual(['a "quoted" name', 'b']);
+    expect(readCompanies('name,x\n"a ""quoted"" name",b\n', 'list.csv')).toEqual(['a "quoted" name']);
+  });
+
+  it('keeps a line break inside a quoted cell in one company (3 companies stay 3)', () => {
+    const csv = 'company_name,notes\nAcme,"first line\nsecond line"\n"Globex\nCorp",x\nInitech,"a, b"\n';
+    expect(readCompanies(csv, 'list.csv')).toEqual(['Acme', 'Globex\nCorp', 'Initech']);
+  });
+
+  it('says where a CSV is broken', () => {
+    expect(() => readCompanies('company\n"Acme\n', 'broken.csv')).toThrow(/broken\.csv: not a readable CSV file/);
   });
 
   it('says which column it wanted when a CSV has none', () => {
