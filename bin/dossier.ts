@@ -1,34 +1,21 @@
 #!/usr/bin/env -S npx tsx
 /**
- * The Dossier CLI. `run` researches a batch on this machine through the same path a deployed batch takes:
- * the submit handler, the state machine synthesized from the CDK app, the storage handlers.
+ * The Dossier CLI.
+ *   run     researches a batch on this machine through the same path a deployed batch takes (the submit handler,
+ *           the state machine synthesized from the CDK app, the storage handlers)
+ *   serve   the A2A agents and the REST API on localhost
+ *   submit, watch, results, single   the REST API of a deployed stack, or of `dossier serve`
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command, CommanderError } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
 import type { CompanyResult, ExtractionSchema, JobView } from '../lambdas/core/contracts';
 import { recordProblems } from '../lambdas/core/json-schema';
 import { jobKeys } from '../lambdas/core/job-layout';
 import { startLocalRuntime } from '../local/runtime';
 import { readCompanies } from '../local/companies-file';
-
-const USAGE = `Usage: dossier run <companies-file> --schema <schema.json> [options]
-       dossier serve [--corpus <folder>] [--offline] [--port <n>]   (the A2A agents and the API on localhost)
-
-Researches every company in the file (one name per line, or a CSV with a company/company_name/name column)
-and writes out/<job_id>/results.jsonl and results.csv.
-
-Options:
-  --schema <file>          JSON Schema of the fields to research (required)
-  --max-iterations <n>     research → extraction → reflection rounds per company, 1–5 (default 2)
-  --max-queries <n>        search queries per round, 1–10 (default 3)
-  --corpus <folder>        your own documents (.md/.txt) for the offline search stand-in
-                           (default: examples/corpus); ignored when real provider keys are set
-  --offline                use the stand-ins even if TAVILY_API_KEY and ANTHROPIC_API_KEY are set
-  --out <folder>           where results go (default: out)
-  -h, --help               this text
-
-With TAVILY_API_KEY and ANTHROPIC_API_KEY in the environment the run uses the real providers.`;
+import { ApiError, DossierApi, tokenSourceFromEnvironment } from './api-client';
 
 function fail(message: string): never {
   process.stderr.write(`dossier: ${message}\n`);
@@ -91,27 +78,8 @@ function summary(results: CompanyResult[], schema: ExtractionSchema, seconds: nu
   return lines.join('\n');
 }
 
-async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      schema: { type: 'string' },
-      'max-iterations': { type: 'string' },
-      'max-queries': { type: 'string' },
-      corpus: { type: 'string' },
-      out: { type: 'string' },
-      offline: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const [companiesFile] = positionals;
-  if (!companiesFile) fail(`name a companies file\n\n${USAGE}`);
-  if (!values.schema) fail('--schema is required: a JSON Schema of the fields to research');
+
+function readCompaniesFile(companiesFile: string): string[] {
   if (!existsSync(companiesFile)) fail(`companies file ${companiesFile} does not exist`);
   let companies: string[];
   try {
@@ -120,18 +88,33 @@ async function run(argv: string[]): Promise<number> {
     fail((error as Error).message);
   }
   if (companies.length === 0) fail(`${companiesFile} lists no companies`);
-  const schema = readJson(values.schema, 'schema');
-  const corpusDir = values.corpus ?? path.join(import.meta.dirname, '..', 'examples', 'corpus');
+  return companies;
+}
+
+interface RunOptions {
+  schema?: string;
+  maxIterations?: string;
+  maxQueries?: string;
+  corpus?: string;
+  out?: string;
+  offline?: boolean;
+}
+
+async function run(companiesFile: string, options: RunOptions): Promise<number> {
+  if (!options.schema) fail('--schema is required: a JSON Schema of the fields to research');
+  const companies = readCompaniesFile(companiesFile);
+  const schema = readJson(options.schema, 'schema');
+  const corpusDir = options.corpus ?? path.join(import.meta.dirname, '..', 'examples', 'corpus');
 
   const started = Date.now();
-  const runtime = await startLocalRuntime({ corpusDir, providers: values.offline ? 'stand-ins' : 'auto' });
+  const runtime = await startLocalRuntime({ corpusDir, providers: options.offline ? 'stand-ins' : 'auto' });
   try {
     process.stdout.write(`Dossier: ${companies.length} companies, providers: ${runtime.providers === 'real' ? 'Tavily and Anthropic' : `local stand-ins over ${corpusDir}`}\n`);
     const submitted = await runtime.api.submitBatch({
       companies,
       extraction_schema: schema,
-      ...(values['max-iterations'] ? { max_iterations: integerOption(values['max-iterations'], 'max-iterations') } : {}),
-      ...(values['max-queries'] ? { max_queries: integerOption(values['max-queries'], 'max-queries') } : {}),
+      ...(options.maxIterations ? { max_iterations: integerOption(options.maxIterations, 'max-iterations') } : {}),
+      ...(options.maxQueries ? { max_queries: integerOption(options.maxQueries, 'max-queries') } : {}),
     });
     if (submitted.statusCode !== 202) {
       process.stderr.write(`dossier: the batch was refused (${submitted.statusCode}): ${submitted.body?.message ?? JSON.stringify(submitted.body)}\n`);
@@ -159,7 +142,7 @@ async function run(argv: string[]): Promise<number> {
       return 1;
     }
 
-    const outDir = path.join(values.out ?? 'out', jobId);
+    const outDir = path.join(options.out ?? 'out', jobId);
     mkdirSync(outDir, { recursive: true });
     const jsonl = (await runtime.results.getText(jobKeys.jsonl(jobId)))!;
     writeFileSync(path.join(outDir, 'results.jsonl'), jsonl);
@@ -172,27 +155,15 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-const SERVE_USAGE = `Usage: dossier serve [--corpus <folder>] [--offline] [--port <first port>]
 
-Starts the four A2A agents and the REST API on 127.0.0.1, backed by the local runtime, and prints each agent's
-card URL and a bearer token (one hour). Ctrl-C stops everything.`;
-
-async function serve(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { corpus: { type: 'string' }, offline: { type: 'boolean' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) {
-    process.stdout.write(`${SERVE_USAGE}\n`);
-    return 0;
-  }
-  const first = integerOption(values.port, 'port');
+async function serve(options: { corpus?: string; offline?: boolean; port?: string }): Promise<number> {
+  const first = integerOption(options.port, 'port');
   if (first !== undefined && (first < 1024 || first > 65530)) fail('--port must be between 1024 and 65530');
-  const corpusDir = values.corpus ?? path.join(import.meta.dirname, '..', 'examples', 'corpus');
+  const corpusDir = options.corpus ?? path.join(import.meta.dirname, '..', 'examples', 'corpus');
   if (!existsSync(corpusDir)) fail(`corpus folder ${corpusDir} does not exist`);
 
   const { startLocalServices } = await import('../local/local-services');
-  const services = await startLocalServices({ corpusDir, providers: values.offline ? 'stand-ins' : 'auto', ports: first ? { first } : undefined });
+  const services = await startLocalServices({ corpusDir, providers: options.offline ? 'stand-ins' : 'auto', ports: first ? { first } : undefined });
   const token = await services.issuer.mintToken();
   const lines = ['Dossier is serving on this machine.', '', 'A2A agents (cards are public; JSON-RPC needs the token):'];
   for (const agent of services.agents) {
@@ -226,22 +197,217 @@ async function serve(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function main(): Promise<number> {
-  const [command, ...rest] = process.argv.slice(2);
-  switch (command) {
-    case 'run':
-      return run(rest);
-    case 'serve':
-      return serve(rest);
-    case undefined:
-    case '-h':
-    case '--help':
-    case 'help':
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
-    default:
-      fail(`unknown command "${command}"\n\n${USAGE}`);
+
+// ── Commands for the REST API (a deployed stack, or `dossier serve`) ──────────────────────────────
+
+function remoteApi(options: { api?: string }): DossierApi {
+  const url = options.api ?? process.env.DOSSIER_API_URL;
+  if (!url) fail('name the API: --api <url> or DOSSIER_API_URL (the stack prints ApiUrl; `npm run serve` prints its REST API)');
+  try {
+    new URL(url);
+  } catch {
+    fail(`--api ${url} is not a URL`);
   }
+  try {
+    return new DossierApi(url, tokenSourceFromEnvironment());
+  } catch (error) {
+    fail((error as Error).message);
+  }
+}
+
+const ENDED = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/** Follows a job until it ends, with a progress bar on a terminal and a line per change otherwise. */
+async function watch(api: DossierApi, jobId: string, intervalMs = 1_000): Promise<JobView> {
+  const tty = !!process.stdout.isTTY;
+  const bar = tty ? new SingleBar({ format: '{bar} {value}/{total}  completed {completed}  failed {failed}  ({status})', hideCursor: true }, Presets.shades_classic) : undefined;
+  let view = await api.job(jobId);
+  bar?.start(view.progress.total, 0, { completed: 0, failed: 0, status: view.status.toLowerCase() });
+  let last = '';
+  while (true) {
+    const { completed, failed } = view.progress;
+    if (bar) bar.update(completed + failed, { completed, failed, status: view.status.toLowerCase() });
+    else {
+      const line = progressLine(view);
+      if (line !== last) process.stdout.write(`${line}\n`);
+      last = line;
+    }
+    if (ENDED.has(view.status)) break;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    view = await api.job(jobId);
+  }
+  bar?.stop();
+  return view;
+}
+
+async function download(api: DossierApi, jobId: string, out: string): Promise<string> {
+  const { results } = await api.results(jobId);
+  const dir = path.join(out, jobId);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, url] of [['results.jsonl', results.jsonl], ['results.csv', results.csv]] as const) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`downloading ${name}: HTTP ${response.status}`);
+    writeFileSync(path.join(dir, name), Buffer.from(await response.arrayBuffer()));
+  }
+  return dir;
+}
+
+const withApiErrors = (action: () => Promise<number>) => async (): Promise<number> => {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof ApiError) {
+      process.stderr.write(`dossier: ${error.message}\n`);
+      // A refusal of what was sent (4xx) is the user's to fix; anything else may pass.
+      return error.status >= 400 && error.status < 500 ? 2 : 1;
+    }
+    throw error;
+  }
+};
+
+function program(): Command {
+  const cli = new Command('dossier')
+    .description('Company research at batch scale.')
+    .exitOverride()
+    .showHelpAfterError();
+  let exitCode = 0;
+  const set = (code: number): void => {
+    exitCode = code;
+  };
+
+  cli
+    .command('run')
+    .description('research the companies of a file on this machine; writes out/<job_id>/results.jsonl and results.csv')
+    .argument('<companies-file>', 'one name per line, or a CSV with a company_name, company or name column')
+    .option('--schema <file>', 'JSON Schema of the fields to research (required)')
+    .option('--max-iterations <n>', 'research → extraction → reflection rounds per company, 1–5 (default 2)')
+    .option('--max-queries <n>', 'search queries per round, 1–10 (default 3)')
+    .option('--corpus <folder>', 'your own documents (.md/.txt) for the offline search stand-in (default: examples/corpus)')
+    .option('--offline', 'use the stand-ins even if TAVILY_API_KEY and ANTHROPIC_API_KEY are set')
+    .option('--out <folder>', 'where results go', 'out')
+    .addHelpText('after', '\nWith TAVILY_API_KEY and ANTHROPIC_API_KEY in the environment the run uses the real providers.')
+    .action(async (file: string, options: RunOptions) => set(await run(file, options)));
+
+  cli
+    .command('serve')
+    .description('the four A2A agents and the REST API on 127.0.0.1, with a token; Ctrl-C stops everything')
+    .option('--corpus <folder>', 'documents for the offline search stand-in (default: examples/corpus)')
+    .option('--offline', 'use the stand-ins even if provider keys are set')
+    .option('--port <n>', 'first port to use (default: any free ports)')
+    .action(async (options) => set(await serve(options)));
+
+  const apiOption = ['--api <url>', 'the REST API (default: DOSSIER_API_URL)'] as const;
+  cli
+    .command('submit')
+    .description('submit a batch to the REST API; prints the job id')
+    .argument('<companies-file>', 'one name per line, or a CSV with a company_name, company or name column')
+    .option(...apiOption)
+    .option('--schema <file>', 'JSON Schema of the fields to research (required)')
+    .option('--max-iterations <n>', 'rounds per company, 1–5')
+    .option('--max-queries <n>', 'search queries per round, 1–10')
+    .option('--idempotency-key <key>', 'the same key and body never start a job twice')
+    .option('--watch', 'follow the job until it ends')
+    .action(async (file: string, options) =>
+      set(
+        await withApiErrors(async () => {
+          if (!options.schema) fail('--schema is required: a JSON Schema of the fields to research');
+          const companies = readCompaniesFile(file);
+          const schema = readJson(options.schema, 'schema');
+          const maxIterations = integerOption(options.maxIterations, 'max-iterations');
+          const maxQueries = integerOption(options.maxQueries, 'max-queries');
+          const api = remoteApi(options);
+          const job = await api.submitBatch(
+            { companies, extraction_schema: schema, ...(maxIterations ? { max_iterations: maxIterations } : {}), ...(maxQueries ? { max_queries: maxQueries } : {}) },
+            options.idempotencyKey,
+          );
+          process.stdout.write(`${job.job_id}\n`);
+          if (!options.watch) return 0;
+          const view = await watch(api, job.job_id);
+          return view.status === 'COMPLETED' ? 0 : 1;
+        })(),
+      ),
+    );
+
+  cli
+    .command('watch')
+    .description('follow a job until it ends (exit 0 when it completed)')
+    .argument('<job-id>')
+    .option(...apiOption)
+    .action(async (jobId: string, options) =>
+      set(
+        await withApiErrors(async () => {
+          const view = await watch(remoteApi(options), jobId);
+          process.stdout.write(`${jobId}: ${view.status.toLowerCase()}${view.error ? `: ${view.error}` : ''}\n`);
+          return view.status === 'COMPLETED' ? 0 : 1;
+        })(),
+      ),
+    );
+
+  cli
+    .command('results')
+    .description("download a job's results.jsonl and results.csv")
+    .argument('<job-id>')
+    .option(...apiOption)
+    .option('--out <folder>', 'where results go', 'out')
+    .action(async (jobId: string, options) =>
+      set(
+        await withApiErrors(async () => {
+          const dir = await download(remoteApi(options), jobId, options.out);
+          process.stdout.write(`${dir}/results.jsonl and results.csv\n`);
+          return 0;
+        })(),
+      ),
+    );
+
+  cli
+    .command('single')
+    .description("research one company in real time and print its result (JSON)")
+    .argument('<company-name>')
+    .option(...apiOption)
+    .option('--schema <file>', 'JSON Schema of the fields to research (required)')
+    .option('--max-iterations <n>', 'rounds, 1–5')
+    .action(async (name: string, options) =>
+      set(
+        await withApiErrors(async () => {
+          if (!options.schema) fail('--schema is required: a JSON Schema of the fields to research');
+          const schema = readJson(options.schema, 'schema');
+          const maxIterations = integerOption(options.maxIterations, 'max-iterations');
+          const api = remoteApi(options);
+          const answer = await api.single({ company_name: name, extraction_schema: schema, ...(maxIterations ? { max_iterations: maxIterations } : {}) });
+          if (answer.status === 200) {
+            process.stdout.write(`${JSON.stringify(answer.result, null, 2)}\n`);
+            return answer.result.status === 'completed' ? 0 : 1;
+          }
+          // It outlasted the API's time limit: it goes on as a job of one company.
+          process.stderr.write(`still researching; following job ${answer.job.job_id}\n`);
+          const view = await watch(api, answer.job.job_id);
+          if (view.status !== 'COMPLETED') return 1;
+          const { results } = await api.results(answer.job.job_id);
+          process.stdout.write(`${JSON.stringify(JSON.parse((await (await fetch(results.jsonl)).text()).trim()), null, 2)}\n`);
+          return 0;
+        })(),
+      ),
+    );
+
+  return Object.assign(cli, { exitCode: () => exitCode });
+}
+
+async function main(): Promise<number> {
+  const cli = program() as Command & { exitCode: () => number };
+  if (process.argv.length <= 2) {
+    cli.outputHelp();
+    return 2;
+  }
+  try {
+    await cli.parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are answers; anything else commander refused is a usage error.
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : 2;
+    }
+    throw error;
+  }
+  return cli.exitCode();
 }
 
 main().then(
