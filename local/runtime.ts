@@ -13,6 +13,7 @@ import { loadCorpus } from './stand-ins/corpus';
 import type { FaultRule, StandIn } from './stand-ins/faults';
 import { startAnthropicStandIn } from './stand-ins/anthropic-stand-in';
 import { startTavilyStandIn } from './stand-ins/tavily-stand-in';
+import { startSecretsManagerServer } from './secrets-manager-server';
 import { StepFunctionsServer, type ExecutionEndListener, type LocalExecution, type LocalStateMachineConfig } from './step-functions-server';
 import { lambdaContext, localTaskHandlers } from './task-handlers';
 import {
@@ -160,6 +161,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   const stepFunctions = new StepFunctionsServer({ stateMachines: configs });
   await stepFunctions.listen();
+  // Webhook signing secrets live in Secrets Manager; API keys come from the environment locally.
+  const secretsManager = await startSecretsManagerServer();
 
   const environment = functionEnvironment(functions);
   // A function's ARN of a machine resolves through the same naming as the server's; a mismatch is a bug.
@@ -179,6 +182,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     AWS_ENDPOINT_URL_DYNAMODB: aws.dynamodbEndpoint,
     AWS_ENDPOINT_URL_S3: aws.s3Endpoint,
     AWS_ENDPOINT_URL_SFN: stepFunctions.url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? process.env.DOSSIER_LOG_LEVEL ?? 'WARN',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_TRACE_ENABLED: 'false',
@@ -225,6 +229,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     onExecutionEnd: (listener) => stepFunctions.onExecutionEnd(listener),
     async stop() {
       await stepFunctions.close();
+      await secretsManager.close();
       await Promise.all([standIns?.tavily.close(), standIns?.anthropic.close()]);
       await aws.stop();
       for (const key of Object.keys(process.env)) if (!(key in previousEnvironment)) delete process.env[key];
