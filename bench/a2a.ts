@@ -1,9 +1,10 @@
 /**
  * What the A2A door costs on top of the work: `npm run bench:a2a [-- --calls 20 --llm-latency-ms 0]`.
- * The same companies are researched twice on the local runtime, one after another: once through the coordinator
- * agent over HTTP (token check, task store writes, JSON-RPC, the EXPRESS machine) and once by calling the
- * per-company run directly in-process (the EXPRESS machine alone). The difference is the A2A overhead. A small
- * skill (reflect_quality, no provider calls) shows the fixed cost of one A2A call.
+ * The same companies are researched three times on the local runtime, one after another: once through the
+ * coordinator agent over HTTP (token check, task store writes, JSON-RPC, the EXPRESS machine), once through the REST
+ * API's POST /research/single (authorizer, handler, the EXPRESS machine), and once by calling the per-company run
+ * directly in-process (the EXPRESS machine alone). The differences are the doors' overheads. A small skill
+ * (reflect_quality, no provider calls) shows the fixed cost of one A2A call.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -55,8 +56,22 @@ async function a2aCall(url: string, data: unknown): Promise<number> {
   return elapsed;
 }
 
+async function restCall(data: unknown): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(`${services.restUrl}/research/single`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(data),
+  });
+  const body = await response.text();
+  const elapsed = performance.now() - started;
+  if (response.status !== 200) throw new Error(`POST /research/single answered ${response.status}: ${body.slice(0, 300)}`);
+  return elapsed;
+}
+
 const direct: number[] = [];
 const viaA2a: number[] = [];
+const viaRest: number[] = [];
 const small: number[] = [];
 for (let i = 0; i < calls; i++) {
   const request = { company_name: names[i % names.length]!, extraction_schema: schema, max_iterations: 2, max_queries: 3, search_provider: 'tavily' as const };
@@ -64,6 +79,7 @@ for (let i = 0; i < calls; i++) {
   await researchOneCompany(request, randomUUID());
   direct.push(performance.now() - started);
   viaA2a.push(await a2aCall(coordinator, request));
+  viaRest.push(await restCall(request));
   small.push(await a2aCall(reflection, { company_name: request.company_name, extraction_schema: schema, extracted_data: {} }));
 }
 await services.stop();
@@ -75,4 +91,6 @@ console.log(`A2A overhead, ${calls} companies one after another, stand-in latenc
 console.log(line('research_company, in-process (EXPRESS run)', direct));
 console.log(line('research_company through the coordinator', viaA2a));
 console.log(line('overhead of the A2A door (difference)', overhead));
+console.log(line('POST /research/single', viaRest));
+console.log(line('overhead of the REST door (difference)', viaRest.map((t, i) => t - direct[i]!)));
 console.log(line('reflect_quality through A2A (no providers)', small));

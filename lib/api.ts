@@ -1,4 +1,4 @@
-/** The REST API: submit a batch, read a job. Bearer tokens checked, bodies validated and calls throttled at the edge. */
+/** The REST API: submit a batch, research one company, read a job. Bearer tokens checked, bodies validated and calls throttled at the edge. */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
@@ -15,13 +15,14 @@ import {
   type JsonSchema,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { batchRequestSchema } from '../lambdas/core/contracts';
+import { batchRequestSchema, singleResearchRequestSchema } from '../lambdas/core/contracts';
 import { AUTH_REALM } from '../lambdas/shared/identity';
 import { AgentFunction } from './agent-function';
 import type { Identity } from './identity';
@@ -30,6 +31,8 @@ export interface ApiProps {
   jobsTable: ITable;
   bucket: IBucket;
   stateMachine: IStateMachine;
+  /** The EXPRESS company machine: POST /research/single runs one company on it (StartSyncExecution). */
+  companyMachine: IStateMachine;
   /** The project's one identity: the API's authorizer verifies its tokens. */
   identity: Identity;
   /** Requests per second across the stage, and the burst above it. */
@@ -37,15 +40,19 @@ export interface ApiProps {
 }
 
 /** API Gateway models speak JSON Schema draft 4; the contract's zod schema is the one source. */
-export function batchRequestModelSchema(): JsonSchema {
-  const { $schema: _dropped, ...schema } = z.toJSONSchema(batchRequestSchema, { target: 'draft-4', io: 'input' }) as Record<string, unknown>;
+export function requestModelSchema(contract: z.ZodType): JsonSchema {
+  const { $schema: _dropped, ...schema } = z.toJSONSchema(contract, { target: 'draft-4', io: 'input' }) as Record<string, unknown>;
   return { schema: JsonSchemaVersion.DRAFT4, ...schema } as JsonSchema;
 }
 
 export class Api extends Construct {
   readonly restApi: RestApi;
   readonly submit: AgentFunction;
+  readonly researchSingle: AgentFunction;
   readonly jobStatus: AgentFunction;
+  readonly listJobs: AgentFunction;
+  readonly jobResults: AgentFunction;
+  readonly cancelJob: AgentFunction;
   readonly authorizer: AgentFunction;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
@@ -58,6 +65,13 @@ export class Api extends Construct {
       timeout: Duration.seconds(29),
       environment: { ...data, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
     });
+    // API Gateway gives a Lambda integration 29 s: the handler answers 202 before then and the run goes on.
+    this.researchSingle = new AgentFunction(this, 'ResearchSingle', {
+      handler: 'research-single',
+      description: 'Dossier API: POST /research/single',
+      timeout: Duration.seconds(29),
+      environment: { ...data, COMPANY_STATE_MACHINE_ARN: props.companyMachine.stateMachineArn },
+    });
     this.jobStatus = new AgentFunction(this, 'JobStatus', {
       handler: 'job-status',
       description: 'Dossier API: GET /jobs/{job_id}',
@@ -68,7 +82,42 @@ export class Api extends Construct {
     props.bucket.grantPut(this.submit, 'jobs/*');
     props.jobsTable.grantReadWriteData(this.submit);
     props.stateMachine.grantStartExecution(this.submit);
+    // The manifest in, the stored result back out.
+    props.bucket.grantPut(this.researchSingle, 'jobs/*');
+    props.bucket.grantRead(this.researchSingle, 'jobs/*');
+    props.jobsTable.grantReadWriteData(this.researchSingle);
+    props.companyMachine.grantStartSyncExecution(this.researchSingle);
     props.jobsTable.grantReadData(this.jobStatus);
+
+    // Job control: the caller's jobs, links to their results, canceling one.
+    this.listJobs = new AgentFunction(this, 'ListJobs', {
+      handler: 'list-jobs',
+      description: 'Dossier API: GET /jobs',
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+      environment: data,
+    });
+    this.jobResults = new AgentFunction(this, 'JobResults', {
+      handler: 'job-results',
+      description: 'Dossier API: GET /jobs/{job_id}/results',
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+      environment: data,
+    });
+    this.cancelJob = new AgentFunction(this, 'CancelJob', {
+      handler: 'cancel-job',
+      description: 'Dossier API: POST /jobs/{job_id}/cancel',
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+      environment: { ...data, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+    });
+    // Grants include the table's indexes: the listing queries by_client.
+    props.jobsTable.grantReadData(this.listJobs);
+    props.jobsTable.grantReadData(this.jobResults);
+    // A presigned URL can do what its signer may: read the results objects, nothing else (no listing, no writes).
+    this.jobResults.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('jobs/*')] }));
+    props.jobsTable.grantReadWriteData(this.cancelJob);
+    props.stateMachine.grantExecution(this.cancelJob, 'states:StopExecution');
 
     this.authorizer = new AgentFunction(this, 'Authorizer', {
       handler: 'api-authorizer',
@@ -134,7 +183,13 @@ export class Api extends Construct {
       restApi: this.restApi,
       contentType: 'application/json',
       modelName: 'BatchRequest',
-      schema: batchRequestModelSchema(),
+      schema: requestModelSchema(batchRequestSchema),
+    });
+    const singleModel = new Model(this, 'SingleResearchRequestModel', {
+      restApi: this.restApi,
+      contentType: 'application/json',
+      modelName: 'SingleResearchRequest',
+      schema: requestModelSchema(singleResearchRequestSchema),
     });
 
     const research = this.restApi.root.addResource('research');
@@ -142,11 +197,18 @@ export class Api extends Construct {
       requestValidator: validateBody,
       requestModels: { 'application/json': batchModel },
     });
-    this.restApi.root
-      .addResource('jobs')
-      .addResource('{job_id}')
-      .addMethod('GET', new LambdaIntegration(this.jobStatus), {
-        requestParameters: { 'method.request.path.job_id': true },
-      });
+    research.addResource('single').addMethod('POST', new LambdaIntegration(this.researchSingle), {
+      requestValidator: validateBody,
+      requestModels: { 'application/json': singleModel },
+    });
+    const jobs = this.restApi.root.addResource('jobs');
+    jobs.addMethod('GET', new LambdaIntegration(this.listJobs), {
+      requestParameters: { 'method.request.querystring.limit': false, 'method.request.querystring.next_token': false },
+    });
+    const job = jobs.addResource('{job_id}');
+    const jobPath = { 'method.request.path.job_id': true };
+    job.addMethod('GET', new LambdaIntegration(this.jobStatus), { requestParameters: jobPath });
+    job.addResource('results').addMethod('GET', new LambdaIntegration(this.jobResults), { requestParameters: jobPath });
+    job.addResource('cancel').addMethod('POST', new LambdaIntegration(this.cancelJob), { requestParameters: jobPath });
   }
 }

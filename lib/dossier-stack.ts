@@ -41,7 +41,13 @@ export class DossierStack extends Stack {
       tasksTable: this.storage.tasksTable,
       bucket,
     });
-    this.api = new Api(this, 'Api', { jobsTable, bucket, stateMachine: this.workflow.stateMachine, identity: this.identity });
+    this.api = new Api(this, 'Api', {
+      jobsTable,
+      bucket,
+      stateMachine: this.workflow.stateMachine,
+      companyMachine: this.workflow.companyMachine,
+      identity: this.identity,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });

@@ -30,6 +30,15 @@ export class Storage extends Construct {
       timeToLiveAttribute: 'expires_at',
       removalPolicy,
     });
+    // GET /jobs: one client's jobs, newest first (JOBS_BY_CLIENT_INDEX in lambdas/store/job-store.ts). Keys only, so
+    // counting a company never writes to the index; the page's jobs are read from the table. Jobs without
+    // submitted_by are not in it.
+    this.jobsTable.addGlobalSecondaryIndex({
+      indexName: 'by_client',
+      partitionKey: { name: 'submitted_by', type: AttributeType.STRING },
+      sortKey: { name: 'created_at', type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
 
     // A cache: losing it costs only repeated searches, so no point-in-time recovery and always destroyable.
     this.searchCacheTable = new Table(this, 'SearchCacheTable', {

@@ -23,7 +23,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { DynamoAttributeValue, DynamoUpdateItem, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { firstIteration } from '../lambdas/core/job-layout';
+import { COMPANY_MACHINE_TIMEOUT_SECONDS, firstIteration } from '../lambdas/core/job-layout';
 import type { Agents } from './agents';
 import { CompanyResearchSteps } from './company-research';
 
@@ -60,10 +60,12 @@ export class Workflow extends Construct {
       table: jobsTable,
       key: { job_id: DynamoAttributeValue.fromString(JsonPath.stringAt('$.job_id')) },
       updateExpression: 'SET #status = :running, execution_arn = :arn, started_at = :now, updated_at = :now',
-      // Only jobs the API recorded: an execution started by hand fails here instead of inventing a job.
-      conditionExpression: 'attribute_exists(job_id)',
+      // Only jobs the API recorded and nobody canceled yet: an execution started by hand, or one that starts after its
+      // job was canceled (POST /jobs/{job_id}/cancel), fails here instead of inventing or reopening a job.
+      conditionExpression: '#status = :submitted',
       expressionAttributeNames: { '#status': 'status' },
       expressionAttributeValues: {
+        ':submitted': DynamoAttributeValue.fromString('SUBMITTED'),
         ':running': DynamoAttributeValue.fromString('RUNNING'),
         ':arn': DynamoAttributeValue.fromString(JsonPath.stringAt('$$.Execution.Id')),
         ':now': DynamoAttributeValue.fromString(JsonPath.stringAt('$$.State.EnteredTime')),
@@ -112,8 +114,11 @@ export class Workflow extends Construct {
       table: jobsTable,
       key: { job_id: DynamoAttributeValue.fromString(JsonPath.stringAt('$.job_id')) },
       updateExpression: 'SET #status = :done, results_jsonl_key = :jsonl, results_csv_key = :csv, finished_at = :now, updated_at = :now',
+      // A job canceled while its last steps ran stays CANCELLED (cancelJob records it before stopping the execution).
+      conditionExpression: '#status = :running',
       expressionAttributeNames: { '#status': 'status' },
       expressionAttributeValues: {
+        ':running': DynamoAttributeValue.fromString('RUNNING'),
         ':done': DynamoAttributeValue.fromString('COMPLETED'),
         ':jsonl': DynamoAttributeValue.fromString(JsonPath.stringAt('$.assembled.results_jsonl_key')),
         ':csv': DynamoAttributeValue.fromString(JsonPath.stringAt('$.assembled.results_csv_key')),
@@ -126,8 +131,10 @@ export class Workflow extends Construct {
       table: jobsTable,
       key: { job_id: DynamoAttributeValue.fromString(JsonPath.stringAt('$.job_id')) },
       updateExpression: 'SET #status = :failed, #error = :error, updated_at = :now',
+      conditionExpression: '#status = :running',
       expressionAttributeNames: { '#status': 'status', '#error': 'error' },
       expressionAttributeValues: {
+        ':running': DynamoAttributeValue.fromString('RUNNING'),
         ':failed': DynamoAttributeValue.fromString('FAILED'),
         ':error': DynamoAttributeValue.fromString(JsonPath.format('{}: {}', JsonPath.stringAt('$.error.Error'), JsonPath.stringAt('$.error.Cause'))),
         ':now': DynamoAttributeValue.fromString(JsonPath.stringAt('$$.State.EnteredTime')),
@@ -154,12 +161,13 @@ export class Workflow extends Construct {
 
     // A caller waits for this one (StartSyncExecution), so EXPRESS: billed by duration, no per-transition price.
     // Five minutes is EXPRESS's ceiling; a company that needs longer times out, unstored and uncounted, and the
-    // caller has to record it (the batch keeps STANDARD children for that reason).
+    // caller has to record it, or, when it stopped waiting, GET /jobs reports it (the batch keeps STANDARD children
+    // for that reason). Its storage step closes the job of one company: nothing runs after the machine.
     this.companyMachine = new StateMachine(this, 'CompanyMachine', {
       definitionBody: DefinitionBody.fromChainable(single.chain),
       stateMachineType: StateMachineType.EXPRESS,
       tracingEnabled: true,
-      timeout: Duration.minutes(5),
+      timeout: Duration.seconds(COMPANY_MACHINE_TIMEOUT_SECONDS),
       logs: {
         destination: new LogGroup(this, 'CompanyMachineLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
         level: LogLevel.ERROR,

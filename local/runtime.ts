@@ -59,7 +59,7 @@ export interface LocalRuntime {
   };
   /** Requests the stand-ins have answered so far (undefined with real providers). */
   standInRequests(): { tavily: number; anthropic: number } | undefined;
-  /** Resolves when the job's execution (of the coordinator) ends. */
+  /** Resolves when the job's execution (of the coordinator) ends, and a stopped one's last tasks have finished. */
   waitForJob(jobId: string): Promise<LocalExecution>;
   /** The coordinator's ARN (STANDARD, one batch); also STATE_MACHINE_ARN in the environment. */
   coordinatorArn: string;
@@ -221,7 +221,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     async waitForJob(jobId) {
       const execution = stepFunctions.execution(jobId, coordinator.arn);
       if (!execution) throw new Error(`no execution was started for job ${jobId}`);
-      return execution.done;
+      return stepFunctions.settled(execution);
     },
     coordinatorArn: coordinator.arn,
     companyMachineArn: companyMachine.arn,

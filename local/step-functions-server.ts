@@ -311,6 +311,17 @@ export class StepFunctionsServer {
     work.then(forget, forget);
   }
 
+  /**
+   * The execution once it has ended and the tasks it was still in have finished: after StopExecution a task's
+   * Lambda invocation runs to its end (a company's storage step stores and counts), so what it wrote is all there.
+   */
+  async settled(execution: LocalExecution): Promise<LocalExecution> {
+    await execution.done;
+    const run = this.runs.get(execution.executionArn);
+    if (run) await drain(run.inFlight);
+    return execution;
+  }
+
   /** The execution with this name (on this machine, when given); the latest one for a repeated EXPRESS name. */
   execution(name: string, stateMachineArn?: string): LocalExecution | undefined {
     return [...this.runs.values()]

@@ -15,7 +15,11 @@ export interface Route {
 
 export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/research/batch', scopes: [SCOPES.research] },
+  { method: 'POST', path: '/research/single', scopes: [SCOPES.research] },
   { method: 'GET', path: '/jobs/*', scopes: [SCOPES.read, SCOPES.research] },
+  { method: 'GET', path: '/jobs', scopes: [SCOPES.read, SCOPES.research] },
+  { method: 'GET', path: '/jobs/*/results', scopes: [SCOPES.read, SCOPES.research] },
+  { method: 'POST', path: '/jobs/*/cancel', scopes: [SCOPES.research] },
 ];
 
 /** Every scope that opens some route: a token with none of them is refused outright. */

@@ -213,6 +213,33 @@ export const jobViewSchema = z.object({
 });
 export type JobView = z.infer<typeof jobViewSchema>;
 
+// ── Job control (GET /jobs, GET /jobs/{job_id}/results, POST /jobs/{job_id}/cancel) ──────
+export const MAX_JOBS_PAGE = 100;
+
+/** GET /jobs's query string. Query values arrive as strings, so `limit` is coerced; a misspelt parameter is refused. */
+export const listJobsQuerySchema = closedObject({
+  limit: z.coerce
+    .number({ error: `limit must be a whole number from 1 to ${MAX_JOBS_PAGE}` })
+    .int(`limit must be a whole number from 1 to ${MAX_JOBS_PAGE}`)
+    .min(1, `limit must be a whole number from 1 to ${MAX_JOBS_PAGE}`)
+    .max(MAX_JOBS_PAGE, `limit must be a whole number from 1 to ${MAX_JOBS_PAGE}`)
+    .default(20),
+  next_token: z.string().min(1, 'next_token must be the next_token of the previous page').optional(),
+});
+export type ListJobsQuery = z.infer<typeof listJobsQuerySchema>;
+
+/** A page of the caller's jobs, newest first; `next_token` only when there are more. */
+export const jobListSchema = z.object({ jobs: z.array(jobViewSchema), next_token: z.string().optional() });
+export type JobList = z.infer<typeof jobListSchema>;
+
+/** Short-lived download links to a job's results files; `expires_at` is when both stop working. */
+export const jobResultsLinksSchema = z.object({
+  job_id: z.string(),
+  expires_at: z.string(),
+  results: z.object({ jsonl: z.string(), csv: z.string() }),
+});
+export type JobResultsLinks = z.infer<typeof jobResultsLinksSchema>;
+
 /** One line of results.jsonl: the seed's fields plus Dossier's additions. */
 export const companyResultSchema = z.object({
   index: z.number().int().nonnegative(),

@@ -26,6 +26,12 @@ export function executionInput(jobId: string, manifest: { bucket: string; key: s
 }
 
 
+/**
+ * EXPRESS's ceiling, and the company machine's timeout: a job of one company with no outcome well after it can only
+ * be a run that ended unrecorded.
+ */
+export const COMPANY_MACHINE_TIMEOUT_SECONDS = 300;
+
 /** The settings of a job that every company's run reads. */
 export type CompanyRunOptions = Pick<BatchRequest, 'extraction_schema' | 'max_iterations' | 'max_queries' | 'search_provider'>;
 

@@ -5,15 +5,13 @@
  *   research_companies  a batch job on the STANDARD coordinator machine (the same path as POST /research/batch);
  *                       the task stays working, follows the job, and completes with where the results are.
  */
-import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { BatchRequest, SingleResearchRequest } from '../core/contracts';
 import { coordinatorAgent } from '../a2a/agent-catalog';
 import { JobFollowingTaskStore, type JobAccess } from '../a2a/job-tasks';
 import { lambdaA2aAgent } from '../shared/a2a-runtime';
-import { sfnClient } from '../shared/aws-clients';
 import { config } from '../shared/config';
 import { streamingFunctionUrlHandler } from '../shared/function-url';
-import { researchOneCompany, jobView, startBatchJob } from '../shared/research-jobs';
+import { cancelJob, researchOneCompany, jobView, startBatchJob } from '../shared/research-jobs';
 import { jobStore } from '../shared/stores';
 
 export const jobAccess: JobAccess = {
@@ -22,11 +20,8 @@ export const jobAccess: JobAccess = {
     return job && jobView(job, config.bucketName);
   },
   async cancel(jobId, reason) {
-    const job = await jobStore().get(jobId);
-    if (!job) return;
-    // Recorded first: stopping the execution sends the end-of-execution event, which closes a job still open as FAILED.
-    await jobStore().markEnded(jobId, 'CANCELLED', reason, new Date());
-    if (job.execution_arn) await sfnClient().send(new StopExecutionCommand({ executionArn: job.execution_arn, error: 'JobCanceled', cause: reason }));
+    // The task store checked the owner; a job that already ended stays as it ended.
+    await cancelJob(jobId, reason);
   },
 };
 

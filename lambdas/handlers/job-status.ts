@@ -10,7 +10,7 @@ export const handler = httpHandler(async (event) => {
   const caller = callerOf(event);
   if (!caller) return NO_CALLER();
   const jobId = event.pathParameters?.job_id ?? '';
-  if (!JOB_ID.test(jobId)) return problem(400, 'invalid_job_id', 'job_id must be the UUID returned by POST /research/batch');
+  if (!JOB_ID.test(jobId)) return problem(400, 'invalid_job_id', 'job_id must be the UUID returned by POST /research/batch or /research/single');
   const job = await jobStore().get(jobId);
   // Another client's job is answered exactly like a job that does not exist: ids reveal nothing.
   if (!job || job.submitted_by !== caller) return problem(404, 'job_not_found', `no job ${jobId}`);

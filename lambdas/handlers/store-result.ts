@@ -1,6 +1,8 @@
 /**
- * Storage task: writes one company's result to S3, then counts it in the job's progress.
- * Safe to run twice for the same company: the object is overwritten with the same content and the count is idempotent.
+ * Storage task: writes one company's result to S3, then counts it in the job's progress; a job of one company
+ * (the company machine's) it then closes, since nothing runs after it that could.
+ * Safe to run twice for the same company: the object is overwritten with the same content, the count is idempotent,
+ * and closing a job repeats harmlessly (a retry also closes a job the first attempt counted but did not close).
  */
 import { z } from 'zod';
 import {
@@ -13,6 +15,7 @@ import {
 import { completedResult, failedResult, failureReason } from '../core/company-result';
 import { config } from '../shared/config';
 import { metrics } from '../shared/observability';
+import { closeSingleJob } from '../shared/research-jobs';
 import { jobStore, resultStore } from '../shared/stores';
 import { taskHandler } from '../shared/task-handler';
 
@@ -43,8 +46,9 @@ export const handler = taskHandler(storeInputSchema, async (input) => {
       : failedResult({ ...base, reason: failureReason(input.error), schema: input.extraction_schema, record: input.record });
 
   await resultStore().putCompanyResult(input.job_id, result);
-  const counted = await jobStore().countOutcome(input.job_id, input.index, result.status, new Date());
+  const { counted, job } = await jobStore().countOutcomeAndRead(input.job_id, input.index, result.status, new Date());
   metrics.addMetric(counted ? (result.status === 'completed' ? 'CompaniesCompleted' : 'CompaniesFailed') : 'DuplicateOutcomes', 'Count', 1);
+  await closeSingleJob(job, result, input.extraction_schema);
   // Kept small on purpose: this is what the Distributed Map collects for every company.
   return { index: input.index, status: result.status, counted };
 });

@@ -3,9 +3,8 @@
  * The execution is named after the job, so a retried submission (same Idempotency-Key) never runs a batch twice.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { batchRequestSchema, describeZodError } from '../core/contracts';
-import { schemaProblem } from '../core/json-schema';
-import { NO_CALLER, callerOf, httpHandler, json, problem } from '../shared/http';
+import { batchRequestSchema } from '../core/contracts';
+import { NO_CALLER, callerOf, httpHandler, json, parseResearchRequest, problem } from '../shared/http';
 import { startBatchJob } from '../shared/research-jobs';
 
 /**
@@ -26,24 +25,9 @@ function header(headers: Record<string, string | undefined> | null, name: string
 export const handler = httpHandler(async (event) => {
   const caller = callerOf(event);
   if (!caller) return NO_CALLER();
-  let body: unknown;
-  try {
-    body = JSON.parse(event.body ?? '');
-  } catch {
-    return problem(400, 'invalid_json', 'the request body must be a JSON object');
-  }
-  const parsed = batchRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    // The contract measures the schema (MAX_SCHEMA_BYTES, with its $refs inlined): a schema that is only too big is 413.
-    const issues = parsed.error.issues;
-    if (issues.every((issue) => issue.code === 'too_big' && issue.origin === 'bytes')) {
-      return problem(413, 'schema_too_large', issues.map((issue) => issue.message).join('; '));
-    }
-    return problem(400, 'invalid_request', describeZodError(parsed.error));
-  }
-  const request = parsed.data;
-  const schemaError = schemaProblem(request.extraction_schema);
-  if (schemaError) return problem(400, 'invalid_schema', schemaError);
+  const parsed = parseResearchRequest(event, batchRequestSchema);
+  if ('refused' in parsed) return parsed.refused;
+  const { request } = parsed;
 
   const idempotencyKey = header(event.headers, 'idempotency-key');
   if (idempotencyKey && idempotencyKey.length > 200) {

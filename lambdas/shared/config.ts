@@ -26,6 +26,14 @@ export const config = {
   get companyStateMachineArn() {
     return required('COMPANY_STATE_MACHINE_ARN');
   },
+  /**
+   * The longest POST /research/single waits for a company before it answers 202 (tests shorten it). Unset: the
+   * Lambda's remaining time less a margin, inside API Gateway's 29 s.
+   */
+  get singleResearchDeadlineMs() {
+    const value = process.env.SINGLE_RESEARCH_DEADLINE_MS;
+    return value ? Number(value) : undefined;
+  },
   /** A2A tasks and push-notification configs. */
   get tasksTableName() {
     return required('TASKS_TABLE_NAME');

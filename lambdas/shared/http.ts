@@ -4,10 +4,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { describeZodError, type ExtractionSchema } from '../core/contracts';
+import { schemaProblem } from '../core/json-schema';
 import { logger, metrics, tracer } from './observability';
 
-export function json(statusCode: number, body: unknown): APIGatewayProxyResult {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
 export function problem(statusCode: number, error: string, message: string): APIGatewayProxyResult {
@@ -21,6 +24,34 @@ export function problem(statusCode: number, error: string, message: string): API
 export function callerOf(event: APIGatewayProxyEvent): string | undefined {
   const sub = event.requestContext?.authorizer?.sub;
   return typeof sub === 'string' && sub ? sub : undefined;
+}
+
+/**
+ * A research request's body checked against its contract: the request, or the answer that says what is wrong
+ * (400 naming the field and the problem; 413 for a schema that is only too big; 400 for a schema that cannot compile).
+ */
+export function parseResearchRequest<S extends z.ZodType<{ extraction_schema: ExtractionSchema }>>(
+  event: APIGatewayProxyEvent,
+  contract: S,
+): { request: z.output<S> } | { refused: APIGatewayProxyResult } {
+  let body: unknown;
+  try {
+    body = JSON.parse(event.body ?? '');
+  } catch {
+    return { refused: problem(400, 'invalid_json', 'the request body must be a JSON object') };
+  }
+  const parsed = contract.safeParse(body);
+  if (!parsed.success) {
+    // The contract measures the schema (MAX_SCHEMA_BYTES, with its $refs inlined): a schema that is only too big is 413.
+    const issues = parsed.error.issues;
+    if (issues.every((issue) => issue.code === 'too_big' && issue.origin === 'bytes')) {
+      return { refused: problem(413, 'schema_too_large', issues.map((issue) => issue.message).join('; ')) };
+    }
+    return { refused: problem(400, 'invalid_request', describeZodError(parsed.error)) };
+  }
+  const schemaError = schemaProblem(parsed.data.extraction_schema);
+  if (schemaError) return { refused: problem(400, 'invalid_schema', schemaError) };
+  return { request: parsed.data };
 }
 
 export const NO_CALLER = () => problem(401, 'unauthorized', 'the request carries no verified caller; send Authorization: Bearer <access token>');

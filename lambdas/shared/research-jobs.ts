@@ -4,9 +4,9 @@
  * manifest and results in S3, so GET /jobs/{id} reads either the same way.
  */
 import { createHash } from 'node:crypto';
-import { ExecutionAlreadyExists, StartExecutionCommand, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
-import type { BatchRequest, CompanyResult, JobView, SingleResearchRequest } from '../core/contracts';
-import { companyRunInput, executionInput, jobKeys } from '../core/job-layout';
+import { ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, StartSyncExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { BatchRequest, CompanyResult, ExtractionSchema, JobView, SingleResearchRequest } from '../core/contracts';
+import { COMPANY_MACHINE_TIMEOUT_SECONDS, companyRunInput, executionInput, jobKeys } from '../core/job-layout';
 import { toCsv, toJsonl } from '../core/results-files';
 import type { JobRecord } from '../store/job-store';
 import { sfnClient } from './aws-clients';
@@ -16,14 +16,31 @@ import { jobStore, resultStore } from './stores';
 
 const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
+const isOpen = (job: JobRecord) => job.status === 'SUBMITTED' || job.status === 'RUNNING';
+
+/**
+ * A job of one company still open this long after it was created outlived the company machine's limit (plus the
+ * storage step's own timeout, for a last write): its run ended without recording an outcome, and nobody was left
+ * to record it (a REST call that answered 202 is frozen; EXPRESS executions send no end events).
+ */
+const SINGLE_RUN_UNRECORDED_AFTER_MS = (COMPANY_MACHINE_TIMEOUT_SECONDS + 60) * 1000;
+
 /** The job as GET /jobs/{job_id} shows it. */
-export function jobView(job: JobRecord, bucket: string): JobView {
+export function jobView(job: JobRecord, bucket: string, now = new Date()): JobView {
+  const completed = job.completed ?? 0;
+  const failed = job.failed ?? 0;
+  // Reported, not stored (the status function only reads): the company without an outcome counts as failed, as
+  // researchOneCompany records a run it saw time out.
+  const unrecorded = job.kind === 'single' && isOpen(job) && now.getTime() - Date.parse(job.created_at) > SINGLE_RUN_UNRECORDED_AFTER_MS;
   return {
     job_id: job.job_id,
-    status: job.status,
-    progress: { total: job.total, completed: job.completed ?? 0, failed: job.failed ?? 0 },
+    status: unrecorded ? 'FAILED' : job.status,
+    progress: { total: job.total, completed, failed: unrecorded ? job.total - completed : failed },
     created_at: job.created_at,
     updated_at: job.updated_at,
+    ...(unrecorded
+      ? { error: `the run ended without recording an outcome: no result within the company machine's ${COMPANY_MACHINE_TIMEOUT_SECONDS / 60}-minute limit` }
+      : {}),
     ...(job.error ? { error: job.error } : {}),
     ...(job.results_jsonl_key && job.results_csv_key
       ? { results: { jsonl: `s3://${bucket}/${job.results_jsonl_key}`, csv: `s3://${bucket}/${job.results_csv_key}` } }
@@ -51,7 +68,7 @@ export async function startBatchJob(request: BatchRequest, jobId: string, option
   const manifestKey = jobKeys.manifest(jobId, requestHash);
   await results.putJson(manifestKey, request.companies.map((company_name, index) => ({ index, company_name })));
   const { created, job } = await jobs.create(
-    { job_id: jobId, total: request.companies.length, request_hash: requestHash, manifest_key: manifestKey, submitted_by: options.submittedBy },
+    { job_id: jobId, total: request.companies.length, request_hash: requestHash, manifest_key: manifestKey, submitted_by: options.submittedBy, kind: 'batch' },
     new Date(),
   );
   if (!created && job.request_hash !== requestHash) return { kind: 'conflict' };
@@ -79,34 +96,102 @@ export async function startBatchJob(request: BatchRequest, jobId: string, option
   return { kind: 'started', job };
 }
 
+export type CancelOutcome =
+  | { kind: 'cancelled'; job: JobRecord }
+  /** No such job, or (with `owner`) another client's: the two look the same. */
+  | { kind: 'not_found' }
+  /** The job had already ended; it stays as it ended. */
+  | { kind: 'ended'; job: JobRecord }
+  /** A job of one company: its EXPRESS run cannot be stopped, and it ends by itself within the machine's limit. */
+  | { kind: 'not_cancelable'; job: JobRecord };
+
+/** A batch job's execution: named after the job on the coordinator, so known before RecordJob writes it down. */
+const batchExecutionArn = (jobId: string) => `${config.stateMachineArn.replace(':stateMachine:', ':execution:')}:${jobId}`;
+
+/**
+ * Cancels a batch job, whichever door asks (POST /jobs/{job_id}/cancel, the A2A CancelTask): the job ends CANCELLED
+ * and its execution stops. Companies already counted stay counted; a company whose step was running when the
+ * execution stopped may still be counted once, with its result stored.
+ */
+export async function cancelJob(jobId: string, reason: string, options: { owner?: string } = {}): Promise<CancelOutcome> {
+  const jobs = jobStore();
+  const job = await jobs.get(jobId);
+  if (!job || (options.owner !== undefined && job.submitted_by !== options.owner)) return { kind: 'not_found' };
+  if (!isOpen(job)) return { kind: 'ended', job };
+  if (job.kind === 'single') return { kind: 'not_cancelable', job };
+  // Recorded first: stopping the execution sends the end-of-execution event, which closes a job still open as FAILED.
+  if (!(await jobs.markEnded(jobId, 'CANCELLED', reason, new Date()))) return { kind: 'ended', job: (await jobs.get(jobId)) ?? job };
+  try {
+    await sfnClient().send(new StopExecutionCommand({ executionArn: job.execution_arn ?? batchExecutionArn(jobId), error: 'JobCanceled', cause: reason }));
+  } catch (error) {
+    // Not started yet (canceled between being recorded and started): RecordJob refuses a job that is no longer SUBMITTED.
+    if (!(error instanceof ExecutionDoesNotExist)) throw error;
+  }
+  return { kind: 'cancelled', job: (await jobs.get(jobId)) ?? job };
+}
+
 /** One company's run failed as a whole (not a provider failure, which the chain records as a failed result). */
 export class CompanyRunFailed extends Error {
   override readonly name = 'CompanyRunFailed';
 }
 
+/** The caller stopped waiting for a company's run; the run goes on, and its job closes itself (closeSingleJob). */
+export class CompanyRunStillRunning extends Error {
+  override readonly name = 'CompanyRunStillRunning';
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} is still running`);
+  }
+}
+
+/** The work's outcome, or undefined once the signal aborts; the work itself goes on either way. */
+function unlessAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
+  if (!signal) return work;
+  return new Promise((resolve, reject) => {
+    const stop = () => resolve(undefined);
+    if (signal.aborted) return stop();
+    signal.addEventListener('abort', stop, { once: true });
+    work.finally(() => signal.removeEventListener('abort', stop)).then(resolve, reject);
+  });
+}
+
 /**
  * Researches one company on the EXPRESS per-company machine and waits for it: the same research → extraction →
- * reflection → storage steps as a batch item. The job of one company gets its results files like any batch.
+ * reflection → storage steps as a batch item. The chain's storage step closes the job of one company (results
+ * files, COMPLETED: closeSingleJob), so nothing here needs to run after the machine: a caller may stop waiting
+ * with `signal` (CompanyRunStillRunning). The signal ends only the wait: the run is always started, never stopped.
  */
-export async function researchOneCompany(request: SingleResearchRequest, jobId: string, submittedBy?: string): Promise<CompanyResult> {
+export async function researchOneCompany(
+  request: SingleResearchRequest,
+  jobId: string,
+  submittedBy?: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<CompanyResult> {
   const results = resultStore();
   const jobs = jobStore();
-  const { company_name, ...options } = request;
+  const { company_name, ...runOptions } = request;
   const requestHash = hashOf(request);
   const manifestKey = jobKeys.manifest(jobId, requestHash);
   await results.putJson(manifestKey, [{ index: 0, company_name }]);
-  const { created } = await jobs.create({ job_id: jobId, total: 1, request_hash: requestHash, manifest_key: manifestKey, submitted_by: submittedBy }, new Date());
+  const { created } = await jobs.create(
+    { job_id: jobId, total: 1, request_hash: requestHash, manifest_key: manifestKey, submitted_by: submittedBy, kind: 'single' },
+    new Date(),
+  );
   if (!created) throw new CompanyRunFailed(`job ${jobId} already exists`);
 
   // An EXPRESS execution's ARN is known only once it ends; the job records the machine until then.
   await jobs.markRunning(jobId, config.companyStateMachineArn, new Date());
-  const run = await sfnClient().send(
-    new StartSyncExecutionCommand({
-      stateMachineArn: config.companyStateMachineArn,
-      name: jobId,
-      input: JSON.stringify(companyRunInput(jobId, 0, company_name, options)),
-    }),
+  // Not the SDK's abortSignal: an abort before the request went out would leave a RUNNING job with no run.
+  const run = await unlessAborted(
+    sfnClient().send(
+      new StartSyncExecutionCommand({
+        stateMachineArn: config.companyStateMachineArn,
+        name: jobId,
+        input: JSON.stringify(companyRunInput(jobId, 0, company_name, runOptions)),
+      }),
+    ),
+    options.signal,
   );
+  if (!run) throw new CompanyRunStillRunning(jobId);
   if (run.status !== 'SUCCEEDED') {
     const reason = `the research of ${company_name} ended ${run.status}: ${run.error ?? 'no error'}: ${run.cause ?? ''}`.trim();
     // The chain never reached storage (a timeout, a storage failure): the company still counts, as failed.
@@ -119,8 +204,20 @@ export async function researchOneCompany(request: SingleResearchRequest, jobId: 
     await jobs.markFailed(jobId, 'the run ended without storing a result', new Date());
     throw new CompanyRunFailed(`the research of ${company_name} ended without storing a result`);
   }
-  await results.putText(jobKeys.jsonl(jobId), toJsonl([result]), 'application/x-ndjson');
-  await results.putText(jobKeys.csv(jobId), toCsv([result], request.extraction_schema), 'text/csv');
-  await jobs.markCompleted(jobId, { jsonlKey: jobKeys.jsonl(jobId), csvKey: jobKeys.csv(jobId) }, new Date());
   return result;
+}
+
+/**
+ * Closes a job of one company once its outcome is counted: results.jsonl and results.csv, then COMPLETED. The
+ * company machine's storage step calls it, the one step every run passes whether or not anyone still waits for it.
+ * Safe to repeat (a retried step): the files are written again with the same content, an ended job stays as it is.
+ * Returns whether it closed the job now.
+ */
+export async function closeSingleJob(job: JobRecord, result: CompanyResult, schema: ExtractionSchema): Promise<boolean> {
+  if (job.kind !== 'single' || (job.completed ?? 0) + (job.failed ?? 0) < job.total || !isOpen(job)) return false;
+  const results = resultStore();
+  // One company: its result is the whole of the job's files.
+  await results.putText(jobKeys.jsonl(job.job_id), toJsonl([result]), 'application/x-ndjson');
+  await results.putText(jobKeys.csv(job.job_id), toCsv([result], schema), 'text/csv');
+  return jobStore().markCompleted(job.job_id, { jsonlKey: jobKeys.jsonl(job.job_id), csvKey: jobKeys.csv(job.job_id) }, new Date());
 }

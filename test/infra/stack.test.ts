@@ -5,6 +5,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { batchRequestSchema } from '../../lambdas/core/contracts';
 import { companyRunInput, executionInput } from '../../lambdas/core/job-layout';
+import { policyAllows, policyFor } from '../../lambdas/core/api-access';
+import { ALL_SCOPES } from '../../lambdas/core/scopes';
+import { JOBS_BY_CLIENT_INDEX } from '../../lambdas/store/job-store';
 import { DossierStack } from '../../lib/dossier-stack';
 // The local runtime resolves the definition the way CloudFormation would; the assertions reuse it.
 import {
@@ -408,6 +411,77 @@ describe('API', () => {
     const throttled = settings.find((s) => s.ResourcePath === '/*' && s.HttpMethod === '*');
     expect(throttled?.ThrottlingRateLimit).toBeGreaterThan(0);
     expect(throttled?.ThrottlingBurstLimit).toBeGreaterThan(0);
+  });
+
+  it('sends POST /research/single, behind the token authorizer and validated against its model, to a 29 s function', () => {
+    const post = findMethod('POST', '/research/single');
+    expect(post.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: logicalIdOf('AWS::ApiGateway::Authorizer') } });
+    expect(JSON.stringify(post.Properties.Integration.Uri)).toContain(functionId('research-single'));
+    expect(resources[functionId('research-single')]!.Properties.Timeout).toBe(29);
+    expect(resources[(post.Properties.RequestValidatorId as { Ref: string }).Ref]!.Properties.ValidateRequestBody).toBe(true);
+    const model = resources[(post.Properties.RequestModels['application/json'] as { Ref: string }).Ref]!;
+    expect(model.Type).toBe('AWS::ApiGateway::Model');
+    // From singleResearchRequestSchema: closed, so the gateway refuses max_iteration as the handler does.
+    expect(model.Properties.Schema).toMatchObject({ type: 'object', additionalProperties: false, properties: { max_iterations: { minimum: 1, maximum: 5 } } });
+    expect(model.Properties.Schema.required).toEqual(expect.arrayContaining(['company_name', 'extraction_schema']));
+  });
+
+  it('lets the POST /research/single function run the EXPRESS company machine synchronously, and start no batch', () => {
+    const roleId = (resources[functionId('research-single')]!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const statements = (Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) } })) as CfnResource[])
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+    const allowed = (action: string, machine: string) =>
+      statements.some((s) => s.Effect === 'Allow' && [s.Action].flat().includes(action) && JSON.stringify([s.Resource].flat()).includes(JSON.stringify({ Ref: machine })));
+    expect(companyMachine.type).toBe('EXPRESS');
+    expect(allowed('states:StartSyncExecution', companyMachine.logicalId)).toBe(true);
+    expect(allowed('states:StartExecution', coordinator.logicalId)).toBe(false);
+  });
+
+  const roleStatements = (handler: string) => {
+    const roleId = (resources[functionId(handler)]!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) } })) as CfnResource[];
+    return policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+  };
+
+  it('serves job control (list, results links, cancel), each by its own function behind the token authorizer', () => {
+    const authorizerId = logicalIdOf('AWS::ApiGateway::Authorizer');
+    for (const [httpMethod, path, handler] of [['GET', '/jobs', 'list-jobs'], ['GET', '/jobs/{job_id}/results', 'job-results'], ['POST', '/jobs/{job_id}/cancel', 'cancel-job']] as const) {
+      const method = findMethod(httpMethod, path);
+      expect(method.Properties, `${httpMethod} ${path}`).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
+      expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(functionId(handler));
+    }
+  });
+
+  it("opens every method of the template to some scope: the authorizer's routes (api-access.ts) miss none", () => {
+    const stage = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/v1';
+    const everything = policyFor(stage, ALL_SCOPES);
+    for (const method of Object.values(template.findResources('AWS::ApiGateway::Method')) as CfnResource[]) {
+      const path = methodPath(method).replace(/\{[^}]+\}/g, '0b6c2c1e-0000-4000-8000-000000000000');
+      expect(policyAllows(everything, `${stage}/${method.Properties.HttpMethod}${path}`), `${method.Properties.HttpMethod} ${path}`).toBe(true);
+    }
+  });
+
+  it('indexes the jobs table by client and creation time, keys only, for GET /jobs', () => {
+    const table = resources[jobsTableId()]!;
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: JOBS_BY_CLIENT_INDEX,
+        KeySchema: [{ AttributeName: 'submitted_by', KeyType: 'HASH' }, { AttributeName: 'created_at', KeyType: 'RANGE' }],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
+  });
+
+  it('lets the results function read results objects and do nothing else in the bucket', () => {
+    const bucketArn = { 'Fn::GetAtt': [logicalIdOf('AWS::S3::Bucket'), 'Arn'] };
+    const s3 = roleStatements('job-results').filter((s) => [s.Action].flat().some((action: string) => action.startsWith('s3:')));
+    expect(s3).toEqual([{ Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/jobs/*']] } }]);
+  });
+
+  it("lets the cancel function stop the coordinator's executions, and start none", () => {
+    const states = roleStatements('cancel-job').filter((s) => [s.Action].flat().some((action: string) => action.startsWith('states:')));
+    expect(states.flatMap((s) => [s.Action].flat())).toEqual(['states:StopExecution']);
+    expect(JSON.stringify(states[0]!.Resource)).toContain(':execution:');
   });
 });
 
