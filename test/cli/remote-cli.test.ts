@@ -3,7 +3,7 @@
  * started in this process, and the CLI runs in a child process with credentials in its environment.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -55,6 +55,19 @@ describe('dossier submit and watch against the REST API', () => {
     const watched = await dossier(['watch', jobId!]);
     expect(watched.code).toBe(0);
     expect(watched.stdout).toContain(`${jobId}: completed`);
+
+    const out = path.join(scratch, 'out');
+    const downloaded = await dossier(['results', jobId!, '--out', out]);
+    expect(downloaded.code, downloaded.stderr).toBe(0);
+    const lines = readFileSync(path.join(out, jobId!, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.company_name)).toEqual(['Brightgull Robotics', 'Mercury Freight']);
+    expect(readFileSync(path.join(out, jobId!, 'results.csv'), 'utf8').split('\r\n')[0]).toContain('company_name');
+  });
+
+  it('researches one company in real time and prints its result', async () => {
+    const single = await dossier(['single', 'Brightgull Robotics', '--schema', 'examples/schema.json', '--max-iterations', '1']);
+    expect(single.code, single.stderr).toBe(0);
+    expect(JSON.parse(single.stdout)).toMatchObject({ company_name: 'Brightgull Robotics', status: 'completed', data: { ceo: 'Mette Langgaard' } });
   });
 
   it('says what is missing before sending anything, and exits 2 on a refusal', async () => {
@@ -78,6 +91,5 @@ describe('dossier submit and watch against the REST API', () => {
     const refused = await dossier(['submit', 'examples/companies.txt', '--schema', badSchema]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/HTTP 400: .*"founded", which is not in extraction_schema.properties/);
-    expect(existsSync(path.join(scratch, 'out'))).toBe(false);
   });
 });
