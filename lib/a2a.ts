@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { AgentFunction } from './agent-function';
 import type { Agents } from './agents';
 import type { Identity } from './identity';
+import { grantWebhookSecrets } from './webhook-secrets';
 import type { Workflow } from './workflow';
 
 export interface A2aProps {
@@ -65,13 +66,15 @@ export class A2a extends Construct {
 
     this.taskEvents = new AgentFunction(this, 'TaskEvents', {
       handler: 'a2a-task-events',
-      description: 'Dossier: ends the A2A task of a batch job when its execution ends, and calls its webhooks',
+      description: "Dossier: when a batch's execution ends, calls the job's webhook and ends its A2A task",
       timeout: Duration.seconds(60),
       memorySize: 256,
       environment: { BUCKET_NAME: bucket.bucketName, JOBS_TABLE_NAME: jobsTable.tableName, TASKS_TABLE_NAME: tasksTable.tableName },
     });
     tasksTable.grantReadWriteData(this.taskEvents);
     jobsTable.grantReadWriteData(this.taskEvents);
+    // It also calls the job's callback_url, signed with the submitting client's secret.
+    grantWebhookSecrets(this.taskEvents, this);
     new Rule(this, 'BatchExecutionEnded', {
       description: 'A batch execution of the coordinator state machine ended',
       eventPattern: {

@@ -26,6 +26,7 @@ import { batchRequestSchema, singleResearchRequestSchema } from '../lambdas/core
 import { AUTH_REALM } from '../lambdas/shared/identity';
 import { AgentFunction } from './agent-function';
 import type { Identity } from './identity';
+import { grantWebhookSecrets } from './webhook-secrets';
 
 export interface ApiProps {
   jobsTable: ITable;
@@ -54,6 +55,7 @@ export class Api extends Construct {
   readonly jobResults: AgentFunction;
   readonly cancelJob: AgentFunction;
   readonly authorizer: AgentFunction;
+  readonly webhookSecret: AgentFunction;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -118,6 +120,14 @@ export class Api extends Construct {
     this.jobResults.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('jobs/*')] }));
     props.jobsTable.grantReadWriteData(this.cancelJob);
     props.stateMachine.grantExecution(this.cancelJob, 'states:StopExecution');
+
+    this.webhookSecret = new AgentFunction(this, 'WebhookSecret', {
+      handler: 'webhook-secret',
+      description: "Dossier API: GET /webhooks/secret, the caller's webhook signing secret",
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+    });
+    grantWebhookSecrets(this.webhookSecret, this);
 
     this.authorizer = new AgentFunction(this, 'Authorizer', {
       handler: 'api-authorizer',
@@ -210,5 +220,6 @@ export class Api extends Construct {
     job.addMethod('GET', new LambdaIntegration(this.jobStatus), { requestParameters: jobPath });
     job.addResource('results').addMethod('GET', new LambdaIntegration(this.jobResults), { requestParameters: jobPath });
     job.addResource('cancel').addMethod('POST', new LambdaIntegration(this.cancelJob), { requestParameters: jobPath });
+    this.restApi.root.addResource('webhooks').addResource('secret').addMethod('GET', new LambdaIntegration(this.webhookSecret));
   }
 }

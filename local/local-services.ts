@@ -73,9 +73,11 @@ export async function startLocalServices(options: LocalRuntimeOptions & { ports?
     AUTH_JWKS_URL: issuer.jwksUrl,
     AUTH_TOKEN_URL: issuer.tokenUrl,
     // Webhook receivers on this machine are the point of a local run.
-    A2A_ALLOW_PRIVATE_PUSH_URLS: 'true',
+    ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
     // A local batch of a few companies ends in a second or two: follow it closely.
     A2A_JOB_POLL_MS: '100',
+    // A receiver on this machine that fails answers within milliseconds: retry as quickly.
+    WEBHOOK_RETRY_BASE_MS: '20',
   });
 
   const template = synthesizeTemplate();

@@ -300,7 +300,16 @@ export class StepFunctionsServer {
       } catch (error) {
         console.error('local Step Functions: an execution-end listener failed', error);
       }
-      if (result instanceof Promise) this.track(result.catch((error) => console.error('local Step Functions: an execution-end listener failed', error)));
+      if (result instanceof Promise) {
+        const work = result.catch((error) => console.error('local Step Functions: an execution-end listener failed', error));
+        this.track(work);
+        // settled() waits for them too: what the end of an execution sets off (the EventBridge rule's target) is done.
+        const run = this.runs.get(execution.executionArn);
+        if (run) {
+          run.inFlight.add(work);
+          void work.then(() => run.inFlight.delete(work));
+        }
+      }
     }
     return execution;
   }
@@ -313,7 +322,8 @@ export class StepFunctionsServer {
 
   /**
    * The execution once it has ended and the tasks it was still in have finished: after StopExecution a task's
-   * Lambda invocation runs to its end (a company's storage step stores and counts), so what it wrote is all there.
+   * Lambda invocation runs to its end (a company's storage step stores and counts), so what it wrote is all there;
+   * and once its end-of-execution listeners have run.
    */
   async settled(execution: LocalExecution): Promise<LocalExecution> {
     await execution.done;

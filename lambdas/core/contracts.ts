@@ -192,6 +192,8 @@ export const batchRequestSchema = closedObject({
     .min(1, 'companies must list at least one company')
     .max(MAX_BATCH_COMPANIES, `companies may list at most ${MAX_BATCH_COMPANIES} companies`),
   ...researchOptions,
+  /** Where to POST the job's summary, signed, when it ends (https outside private ranges, checked at the door). */
+  callback_url: z.url({ message: 'callback_url must be an absolute URL' }).max(2048, 'callback_url must be at most 2048 characters').optional(),
 });
 export type BatchRequest = z.infer<typeof batchRequestSchema>;
 
@@ -210,6 +212,17 @@ export const jobViewSchema = z.object({
   updated_at: z.string(),
   error: z.string().optional(),
   results: z.object({ jsonl: z.string(), csv: z.string() }).optional(),
+  /** The job's webhook, and how its delivery went once the job ended. */
+  webhook: z
+    .object({
+      url: z.string(),
+      status: z.enum(['pending', 'delivered', 'failed']),
+      attempts: z.number().int().nonnegative(),
+      last_status_code: z.number().int().optional(),
+      last_error: z.string().optional(),
+      at: z.string().optional(),
+    })
+    .optional(),
 });
 export type JobView = z.infer<typeof jobViewSchema>;
 

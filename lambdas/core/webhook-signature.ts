@@ -6,6 +6,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'dossier-signature';
+/** Each client's signing secret is a Secrets Manager secret under this prefix; functions may touch only these. */
+export const WEBHOOK_SECRET_PREFIX = 'dossier/webhooks/';
 export const EVENT_HEADER = 'dossier-event';
 /** How old a delivery a receiver should still accept. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;

@@ -8,6 +8,7 @@
 import type { BatchRequest, SingleResearchRequest } from '../core/contracts';
 import { coordinatorAgent } from '../a2a/agent-catalog';
 import { JobFollowingTaskStore, type JobAccess } from '../a2a/job-tasks';
+import { InputProblem } from '../a2a/skill-executor';
 import { lambdaA2aAgent } from '../shared/a2a-runtime';
 import { config } from '../shared/config';
 import { streamingFunctionUrlHandler } from '../shared/function-url';
@@ -42,6 +43,7 @@ const agent = lambdaA2aAgent(
       contract: batch,
       async run(input: BatchRequest, { taskId, caller }) {
         const outcome = await startBatchJob(input, taskId, { resumable: false, submittedBy: caller });
+        if (outcome.kind === 'invalid_callback_url') throw new InputProblem(outcome.problem);
         if (outcome.kind !== 'started') throw new Error(`the batch could not be started (${outcome.kind})`);
         return {
           kind: 'working',

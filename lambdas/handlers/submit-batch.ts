@@ -38,6 +38,8 @@ export const handler = httpHandler(async (event) => {
   switch (outcome.kind) {
     case 'conflict':
       return problem(409, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request');
+    case 'invalid_callback_url':
+      return problem(400, 'invalid_callback_url', outcome.problem);
     case 'start_failed':
       return outcome.resumable
         ? problem(503, 'start_failed', 'the batch could not be started; send the same request with the same Idempotency-Key again')

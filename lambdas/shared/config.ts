@@ -46,9 +46,17 @@ export const config = {
   get jobPollIntervalMs() {
     return Number(process.env.A2A_JOB_POLL_MS ?? 2_000);
   },
-  /** Local runs only: webhooks on localhost and private addresses (never set on a deployed function). */
+  /** How a job's webhook is delivered: attempts and the first retry's wait (doubling, jittered). */
+  get webhookDelivery() {
+    return {
+      attempts: Number(process.env.WEBHOOK_ATTEMPTS ?? 5),
+      baseDelayMs: Number(process.env.WEBHOOK_RETRY_BASE_MS ?? 1_000),
+      timeoutMs: 10_000,
+    };
+  },
+  /** Local runs only: webhooks and callback URLs on localhost and private addresses (never set on a deployed function). */
   get allowPrivatePushUrls() {
-    return process.env.A2A_ALLOW_PRIVATE_PUSH_URLS === 'true';
+    return process.env.ALLOW_PRIVATE_WEBHOOK_URLS === 'true';
   },
   /** An agent's public base URL when it sits behind a custom domain; by default the request's own host. */
   get agentPublicUrl() {

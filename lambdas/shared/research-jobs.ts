@@ -9,6 +9,7 @@ import type { BatchRequest, CompanyResult, ExtractionSchema, JobView, SingleRese
 import { COMPANY_MACHINE_TIMEOUT_SECONDS, companyRunInput, executionInput, jobKeys } from '../core/job-layout';
 import { toCsv, toJsonl } from '../core/results-files';
 import type { JobRecord } from '../store/job-store';
+import { pushUrlProblem } from '../a2a/push-url-policy';
 import { sfnClient } from './aws-clients';
 import { config } from './config';
 import { logger, metrics } from './observability';
@@ -45,6 +46,7 @@ export function jobView(job: JobRecord, bucket: string, now = new Date()): JobVi
     ...(job.results_jsonl_key && job.results_csv_key
       ? { results: { jsonl: `s3://${bucket}/${job.results_jsonl_key}`, csv: `s3://${bucket}/${job.results_csv_key}` } }
       : {}),
+    ...(job.callback_url ? { webhook: { url: job.callback_url, ...(job.webhook ?? { status: 'pending' as const, attempts: 0 }) } } : {}),
   };
 }
 
@@ -53,13 +55,19 @@ export type StartBatchOutcome =
   /** The job id is taken by a different request (an idempotency key reused). */
   | { kind: 'conflict' }
   /** The execution could not be started; `resumable` when the same request can be sent again to resume it. */
-  | { kind: 'start_failed'; resumable: boolean };
+  | { kind: 'start_failed'; resumable: boolean }
+  /** The callback_url is one Dossier will not call (lambdas/a2a/push-url-policy.ts). */
+  | { kind: 'invalid_callback_url'; problem: string };
 
 /**
  * Writes the manifest, records the job and starts the batch execution, named after the job so a retried
  * submission never runs a batch twice.
  */
 export async function startBatchJob(request: BatchRequest, jobId: string, options: { resumable: boolean; submittedBy?: string }): Promise<StartBatchOutcome> {
+  if (request.callback_url) {
+    const problem = pushUrlProblem(request.callback_url, { allowPrivate: config.allowPrivatePushUrls });
+    if (problem) return { kind: 'invalid_callback_url', problem: problem.replace('push notification url', 'callback_url') };
+  }
   const requestHash = hashOf(request);
   const results = resultStore();
   const jobs = jobStore();
@@ -68,7 +76,15 @@ export async function startBatchJob(request: BatchRequest, jobId: string, option
   const manifestKey = jobKeys.manifest(jobId, requestHash);
   await results.putJson(manifestKey, request.companies.map((company_name, index) => ({ index, company_name })));
   const { created, job } = await jobs.create(
-    { job_id: jobId, total: request.companies.length, request_hash: requestHash, manifest_key: manifestKey, submitted_by: options.submittedBy, kind: 'batch' },
+    {
+      job_id: jobId,
+      total: request.companies.length,
+      request_hash: requestHash,
+      manifest_key: manifestKey,
+      submitted_by: options.submittedBy,
+      kind: 'batch',
+      callback_url: request.callback_url,
+    },
     new Date(),
   );
   if (!created && job.request_hash !== requestHash) return { kind: 'conflict' };

@@ -6,10 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { CreateSecretCommand, GetSecretValueCommand, ResourceExistsException, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { JobView } from '../core/contracts';
-import { EVENT_HEADER, SIGNATURE_HEADER, signatureHeader } from '../core/webhook-signature';
+import { EVENT_HEADER, SIGNATURE_HEADER, WEBHOOK_SECRET_PREFIX, signatureHeader } from '../core/webhook-signature';
 
-/** Secret names are derived from the client: a function may read only the secrets under this prefix. */
-export const WEBHOOK_SECRET_PREFIX = 'dossier/webhooks/';
 
 let client: SecretsManagerClient | undefined;
 const secretsClient = () => (client ??= new SecretsManagerClient({}));

@@ -25,9 +25,13 @@ export interface JobRecord {
   error?: string;
   results_jsonl_key?: string;
   results_csv_key?: string;
+  /** Where the job's summary is POSTed when it ends. */
+  callback_url?: string;
+  /** How that delivery went (absent until the job ended). */
+  webhook?: { status: 'delivered' | 'failed'; attempts: number; last_status_code?: number; last_error?: string; at: string };
 }
 
-export type NewJob = Pick<JobRecord, 'job_id' | 'total' | 'request_hash' | 'manifest_key' | 'submitted_by' | 'kind'>;
+export type NewJob = Pick<JobRecord, 'job_id' | 'total' | 'request_hash' | 'manifest_key' | 'submitted_by' | 'kind' | 'callback_url'>;
 
 export interface JobStore {
   /** Creates the job, or returns the existing one when the id is taken. */
@@ -52,6 +56,8 @@ export interface JobStore {
    * `submitted_by` are nobody's. Throws InvalidPageToken for a token this store did not write.
    */
   listForClient(clientId: string, page: { limit: number; nextToken?: string }): Promise<{ jobs: JobRecord[]; nextToken?: string }>;
+  /** Records how the job's webhook delivery went; a delivery already recorded as delivered is never overwritten. */
+  recordWebhook(jobId: string, delivery: NonNullable<JobRecord['webhook']>): Promise<void>;
 }
 
 /** The jobs table's index of each client's jobs by creation time (lib/storage.ts): keys only. */
@@ -258,5 +264,23 @@ export class DynamoJobStore implements JobStore {
       jobs: pageKeys.flatMap((k) => byId.get(k.job_id) ?? []),
       ...(keys.length > page.limit ? { nextToken: encodePageToken(pageKeys.at(-1)!) } : {}),
     };
+  }
+
+  async recordWebhook(jobId: string, delivery: NonNullable<JobRecord['webhook']>): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { job_id: jobId },
+          UpdateExpression: 'SET webhook = :delivery',
+          // An EventBridge retry after a delivery that worked must not turn it into a failure.
+          ConditionExpression: 'attribute_exists(job_id) AND (attribute_not_exists(webhook) OR webhook.#status <> :delivered)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':delivery': delivery, ':delivered': 'delivered' },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 }

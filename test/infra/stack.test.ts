@@ -141,8 +141,9 @@ describe('functions', () => {
       expect(fn.Properties.Architectures, id).toEqual(['arm64']);
       expect(fn.Properties.Runtime, id).toBe('nodejs24.x');
       expect(fn.Properties.TracingConfig, id).toEqual({ Mode: 'Active' });
-      // The API's authorizer only checks tokens; it has no data to keep.
-      if (fn.Metadata?.['dossier:entry'] === 'lambdas/handlers/api-authorizer.ts') expect(fn.Properties.Environment.Variables.BUCKET_NAME, id).toBeUndefined();
+      // The API's authorizer only checks tokens, and the webhook-secret route only reads Secrets Manager: no data.
+      const keepsNoData = ['lambdas/handlers/api-authorizer.ts', 'lambdas/handlers/webhook-secret.ts'].includes(fn.Metadata?.['dossier:entry'] as string);
+      if (keepsNoData) expect(fn.Properties.Environment?.Variables?.BUCKET_NAME, id).toBeUndefined();
       else expect(fn.Properties.Environment?.Variables?.BUCKET_NAME, id).toEqual({ Ref: bucketId });
     }
   });
@@ -365,6 +366,16 @@ describe('API', () => {
     expect(model.Type).toBe('AWS::ApiGateway::Model');
     expect(model.Properties.Schema.required).toEqual(expect.arrayContaining(['companies', 'extraction_schema']));
     expect(model.Properties.Schema.properties.companies).toMatchObject({ type: 'array', minItems: 1, maxItems: 10000 });
+  });
+
+  it('lets only the webhook-secret route and the task-events function make and read signing secrets, under dossier/webhooks/', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const secretGrants = statements.filter((st: any) => [st.Action].flat().includes('secretsmanager:CreateSecret'));
+    expect(secretGrants).toHaveLength(2);
+    for (const statement of secretGrants) {
+      expect(statement.Action).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:CreateSecret']);
+      expect(JSON.stringify(statement.Resource)).toContain(':secret:dossier/webhooks/*');
+    }
   });
 
   it("answers a body the gateway's validator refuses with the validator's own reason, not a generic message", () => {
