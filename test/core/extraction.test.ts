@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExtractedRecord, ExtractionInput, ExtractionSchema } from '../../lambdas/core/contracts';
 import { extract } from '../../lambdas/core/extraction';
-import type { LanguageModel, StructuredRequest } from '../../lambdas/providers/language-model';
+import { fakeModel } from '../support/fake-model';
 
 const schema: ExtractionSchema = {
   type: 'object',
@@ -33,21 +33,6 @@ function extractionInput(overrides: Partial<ExtractionInput> = {}): ExtractionIn
   };
 }
 
-/** A model whose tool call returns the given answer. */
-function fakeModel(answer: unknown, usage = { input_tokens: 800, output_tokens: 120 }) {
-  const requests: StructuredRequest[] = [];
-  const model: LanguageModel = {
-    model: 'fake-model',
-    async write() {
-      throw new Error('extraction never asks for free text');
-    },
-    async structured(request) {
-      requests.push(request);
-      return { value: answer, usage };
-    },
-  };
-  return { model, requests };
-}
 
 describe('extract', () => {
   it('keeps valid, cited fields and adds the call to the usage', async () => {

@@ -3,7 +3,7 @@ import { extractionInputSchema, reflectionInputSchema } from '../../lambdas/core
 import { reflect } from '../../lambdas/core/completeness';
 import { extract } from '../../lambdas/core/extraction';
 import { fieldsOf, inlineLocalRefs, jsonByteLength, recordProblems } from '../../lambdas/core/json-schema';
-import type { LanguageModel, StructuredRequest } from '../../lambdas/providers/language-model';
+import { fakeModel } from '../support/fake-model';
 
 // A Pydantic-style schema: a nested model and an enum, both in $defs.
 const company = {
@@ -23,20 +23,6 @@ const company = {
 
 const ABOUT = 'https://brightgull-robotics.example/about';
 
-function fakeModel(answer: unknown) {
-  const requests: StructuredRequest[] = [];
-  const model: LanguageModel = {
-    model: 'fake-model',
-    async write() {
-      throw new Error('extraction never asks for free text');
-    },
-    async structured(request) {
-      requests.push(request);
-      return { value: answer, usage: { input_tokens: 100, output_tokens: 20 } };
-    },
-  };
-  return { model, requests };
-}
 
 describe('a schema with $defs, through extraction and reflection', () => {
   // Parsed as the extraction and reflection agents parse their input: the contract inlines the references.
