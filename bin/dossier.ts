@@ -274,6 +274,11 @@ function program(): Command {
   const set = (code: number): void => {
     exitCode = code;
   };
+  // An API command's answer is its exit code; an API refusal becomes a message and exit 2 (see withApiErrors).
+  const apiAction =
+    <A extends any[]>(run: (...args: A) => Promise<number>) =>
+    async (...args: A): Promise<void> =>
+      set(await withApiErrors(() => run(...args))());
 
   cli
     .command('run')
@@ -307,25 +312,23 @@ function program(): Command {
     .option('--max-queries <n>', 'search queries per round, 1–10')
     .option('--idempotency-key <key>', 'the same key and body never start a job twice')
     .option('--watch', 'follow the job until it ends')
-    .action(async (file: string, options) =>
-      set(
-        await withApiErrors(async () => {
-          if (!options.schema) fail('--schema is required: a JSON Schema of the fields to research');
-          const companies = readCompaniesFile(file);
-          const schema = readJson(options.schema, 'schema');
-          const maxIterations = integerOption(options.maxIterations, 'max-iterations');
-          const maxQueries = integerOption(options.maxQueries, 'max-queries');
-          const api = remoteApi(options);
-          const job = await api.submitBatch(
-            { companies, extraction_schema: schema, ...(maxIterations ? { max_iterations: maxIterations } : {}), ...(maxQueries ? { max_queries: maxQueries } : {}) },
-            options.idempotencyKey,
-          );
-          process.stdout.write(`${job.job_id}\n`);
-          if (!options.watch) return 0;
-          const view = await watch(api, job.job_id);
-          return view.status === 'COMPLETED' ? 0 : 1;
-        })(),
-      ),
+    .action(
+      apiAction(async (file: string, options) => {
+        if (!options.schema) fail('--schema is required: a JSON Schema of the fields to research');
+        const companies = readCompaniesFile(file);
+        const schema = readJson(options.schema, 'schema');
+        const maxIterations = integerOption(options.maxIterations, 'max-iterations');
+        const maxQueries = integerOption(options.maxQueries, 'max-queries');
+        const api = remoteApi(options);
+        const job = await api.submitBatch(
+          { companies, extraction_schema: schema, ...(maxIterations ? { max_iterations: maxIterations } : {}), ...(maxQueries ? { max_queries: maxQueries } : {}) },
+          options.idempotencyKey,
+        );
+        process.stdout.write(`${job.job_id}\n`);
+        if (!options.watch) return 0;
+        const view = await watch(api, job.job_id);
+        return view.status === 'COMPLETED' ? 0 : 1;
+      }),
     );
 
   cli
@@ -333,14 +336,12 @@ function program(): Command {
     .description('follow a job until it ends (exit 0 when it completed)')
     .argument('<job-id>')
     .option(...apiOption)
-    .action(async (jobId: string, options) =>
-      set(
-        await withApiErrors(async () => {
-          const view = await watch(remoteApi(options), jobId);
-          process.stdout.write(`${jobId}: ${view.status.toLowerCase()}${view.error ? `: ${view.error}` : ''}\n`);
-          return view.status === 'COMPLETED' ? 0 : 1;
-        })(),
-      ),
+    .action(
+      apiAction(async (jobId: string, options) => {
+        const view = await watch(remoteApi(options), jobId);
+        process.stdout.write(`${jobId}: ${view.status.toLowerCase()}${view.error ? `: ${view.error}` : ''}\n`);
+        return view.status === 'COMPLETED' ? 0 : 1;
+      }),
     );
 
   cli
@@ -349,14 +350,12 @@ function program(): Command {
     .argument('<job-id>')
     .option(...apiOption)
     .option('--out <folder>', 'where results go', 'out')
-    .action(async (jobId: string, options) =>
-      set(
-        await withApiErrors(async () => {
-          const dir = await download(remoteApi(options), jobId, options.out);
-          process.stdout.write(`${dir}/results.jsonl and results.csv\n`);
-          return 0;
-        })(),
-      ),
+    .action(
+      apiAction(async (jobId: string, options) => {
+        const dir = await download(remoteApi(options), jobId, options.out);
+        process.stdout.write(`${dir}/results.jsonl and results.csv\n`);
+        return 0;
+      }),
     );
 
   cli
@@ -366,27 +365,25 @@ function program(): Command {
     .option(...apiOption)
     .option('--schema <file>', 'JSON Schema of the fields to research (required)')
     .option('--max-iterations <n>', 'rounds, 1–5')
-    .action(async (name: string, options) =>
-      set(
-        await withApiErrors(async () => {
-          if (!options.schema) fail('--schema is required: a JSON Schema of the fields to research');
-          const schema = readJson(options.schema, 'schema');
-          const maxIterations = integerOption(options.maxIterations, 'max-iterations');
-          const api = remoteApi(options);
-          const answer = await api.single({ company_name: name, extraction_schema: schema, ...(maxIterations ? { max_iterations: maxIterations } : {}) });
-          if (answer.status === 200) {
-            process.stdout.write(`${JSON.stringify(answer.result, null, 2)}\n`);
-            return answer.result.status === 'completed' ? 0 : 1;
-          }
-          // It outlasted the API's time limit: it goes on as a job of one company.
-          process.stderr.write(`still researching; following job ${answer.job.job_id}\n`);
-          const view = await watch(api, answer.job.job_id);
-          if (view.status !== 'COMPLETED') return 1;
-          const { results } = await api.results(answer.job.job_id);
-          process.stdout.write(`${JSON.stringify(JSON.parse((await (await fetch(results.jsonl)).text()).trim()), null, 2)}\n`);
-          return 0;
-        })(),
-      ),
+    .action(
+      apiAction(async (name: string, options) => {
+        if (!options.schema) fail('--schema is required: a JSON Schema of the fields to research');
+        const schema = readJson(options.schema, 'schema');
+        const maxIterations = integerOption(options.maxIterations, 'max-iterations');
+        const api = remoteApi(options);
+        const answer = await api.single({ company_name: name, extraction_schema: schema, ...(maxIterations ? { max_iterations: maxIterations } : {}) });
+        if (answer.status === 200) {
+          process.stdout.write(`${JSON.stringify(answer.result, null, 2)}\n`);
+          return answer.result.status === 'completed' ? 0 : 1;
+        }
+        // It outlasted the API's time limit: it goes on as a job of one company.
+        process.stderr.write(`still researching; following job ${answer.job.job_id}\n`);
+        const view = await watch(api, answer.job.job_id);
+        if (view.status !== 'COMPLETED') return 1;
+        const { results } = await api.results(answer.job.job_id);
+        process.stdout.write(`${JSON.stringify(JSON.parse((await (await fetch(results.jsonl)).text()).trim()), null, 2)}\n`);
+        return 0;
+      }),
     );
 
   return Object.assign(cli, { exitCode: () => exitCode });
