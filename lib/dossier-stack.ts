@@ -6,6 +6,7 @@ import { A2a } from './a2a';
 import { Agents } from './agents';
 import { Api } from './api';
 import { Identity, type IdentityProps } from './identity';
+import { Monitoring } from './monitoring';
 import { Storage } from './storage';
 import { Workflow } from './workflow';
 
@@ -47,6 +48,20 @@ export class DossierStack extends Stack {
       stateMachine: this.workflow.stateMachine,
       companyMachine: this.workflow.companyMachine,
       identity: this.identity,
+    });
+    new Monitoring(this, 'Monitoring', {
+      coordinator: this.workflow.stateMachine,
+      companyMachine: this.workflow.companyMachine,
+      restApi: this.api.restApi,
+      functions: {
+        Research: this.agents.research,
+        Extraction: this.agents.extraction,
+        Reflection: this.agents.reflection,
+        Storage: this.agents.storage,
+        Assemble: this.agents.assemble,
+        CoordinatorAgent: this.a2a.coordinator,
+      },
+      alarmEmail: this.node.tryGetContext('alarmEmail') as string | undefined, // -c alarmEmail=ops@example.com
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });

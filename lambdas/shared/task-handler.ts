@@ -13,14 +13,34 @@ export class InvalidTaskInput extends Error {
   override readonly name = 'InvalidTaskInput';
 }
 
+/** The job and the company a payload is about, as far as it says: every log line of the task carries them. */
+export function correlationKeysOf(event: unknown): { job_id?: string; index?: number } {
+  if (!event || typeof event !== 'object') return {};
+  const { job_id, index } = event as Record<string, unknown>;
+  return {
+    ...(typeof job_id === 'string' && job_id ? { job_id } : {}),
+    ...(typeof index === 'number' && Number.isInteger(index) ? { index } : {}),
+  };
+}
+
 export function taskHandler<S extends z.ZodType, R>(inputSchema: S, run: (input: z.output<S>, context: Context) => Promise<R>) {
   const handle = async (event: unknown, context: Context): Promise<R> => {
+    // Read from the raw event, so even a payload that fails its contract is logged with its job.
+    logger.appendKeys(correlationKeysOf(event));
     const parsed = inputSchema.safeParse(event);
     if (!parsed.success) throw new InvalidTaskInput(describeZodError(parsed.error));
-    return run(parsed.data, context);
+    try {
+      return await run(parsed.data, context);
+    } catch (error) {
+      // The providers stay free of Powertools; a throttle is counted here, once per failed attempt the state
+      // machine will retry, so the dashboard and the alarm see rate limits before they fail companies.
+      if ((error as Error | undefined)?.name === 'ProviderThrottled') metrics.addMetric('ProviderThrottled', 'Count', 1);
+      throw error;
+    }
   };
   return middy(handle)
     .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger))
+    // resetKeys: the job's keys are dropped after each invocation, so a warm container never logs the last job's.
+    .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
 }
