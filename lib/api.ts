@@ -23,6 +23,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { batchRequestSchema, singleResearchRequestSchema } from '../lambdas/core/contracts';
+import { DEFAULT_DAILY_RESEARCH_UNITS, DEFAULT_RATE_LIMIT_PER_MINUTE } from '../lambdas/core/quotas';
 import { AUTH_REALM } from '../lambdas/shared/identity';
 import { AgentFunction } from './agent-function';
 import type { Identity } from './identity';
@@ -38,6 +39,21 @@ export interface ApiProps {
   identity: Identity;
   /** Requests per second across the stage, and the burst above it. */
   throttle?: { rateLimit: number; burstLimit: number };
+  /** Per-client counters: requests per minute on every route, research units per day on the research routes. */
+  quotasTable: ITable;
+  /**
+   * Per-client limits; by default the context's `-c rateLimitPerMinute=…` and `-c dailyResearchUnits=…`, else
+   * lambdas/core/quotas.ts's defaults (100 a minute, 200,000 units a day).
+   */
+  quotas?: { rateLimitPerMinute?: number; dailyResearchUnits?: number };
+}
+
+/** A limit from props or context: a positive whole number, or the synth fails saying which. */
+function limitSetting(scope: Construct, name: string, value: unknown, fallback: number): number {
+  const chosen = value ?? scope.node.tryGetContext(name) ?? fallback;
+  const limit = Number(chosen);
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`${name} must be a positive whole number, not ${JSON.stringify(chosen)}`);
+  return limit;
 }
 
 /** API Gateway models speak JSON Schema draft 4; the contract's zod schema is the one source. */
@@ -59,20 +75,26 @@ export class Api extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
-    const data = { BUCKET_NAME: props.bucket.bucketName, JOBS_TABLE_NAME: props.jobsTable.tableName };
+    // Every route counts its caller's requests (lambdas/shared/http.ts); the research routes also their units.
+    const rate = {
+      QUOTAS_TABLE_NAME: props.quotasTable.tableName,
+      RATE_LIMIT_PER_MINUTE: String(limitSetting(this, 'rateLimitPerMinute', props.quotas?.rateLimitPerMinute, DEFAULT_RATE_LIMIT_PER_MINUTE)),
+    };
+    const units = { DAILY_RESEARCH_UNITS: String(limitSetting(this, 'dailyResearchUnits', props.quotas?.dailyResearchUnits, DEFAULT_DAILY_RESEARCH_UNITS)) };
+    const data = { BUCKET_NAME: props.bucket.bucketName, JOBS_TABLE_NAME: props.jobsTable.tableName, ...rate };
 
     this.submit = new AgentFunction(this, 'SubmitBatch', {
       handler: 'submit-batch',
       description: 'Dossier API: POST /research/batch',
       timeout: Duration.seconds(29),
-      environment: { ...data, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+      environment: { ...data, ...units, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
     });
     // API Gateway gives a Lambda integration 29 s: the handler answers 202 before then and the run goes on.
     this.researchSingle = new AgentFunction(this, 'ResearchSingle', {
       handler: 'research-single',
       description: 'Dossier API: POST /research/single',
       timeout: Duration.seconds(29),
-      environment: { ...data, COMPANY_STATE_MACHINE_ARN: props.companyMachine.stateMachineArn },
+      environment: { ...data, ...units, COMPANY_STATE_MACHINE_ARN: props.companyMachine.stateMachineArn },
     });
     this.jobStatus = new AgentFunction(this, 'JobStatus', {
       handler: 'job-status',
@@ -126,8 +148,12 @@ export class Api extends Construct {
       description: "Dossier API: GET /webhooks/secret, the caller's webhook signing secret",
       timeout: Duration.seconds(10),
       memorySize: 256,
+      environment: rate,
     });
     grantWebhookSecrets(this.webhookSecret, this);
+    for (const route of [this.submit, this.researchSingle, this.jobStatus, this.listJobs, this.jobResults, this.cancelJob, this.webhookSecret]) {
+      props.quotasTable.grantReadWriteData(route);
+    }
 
     this.authorizer = new AgentFunction(this, 'Authorizer', {
       handler: 'api-authorizer',

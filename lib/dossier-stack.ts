@@ -44,6 +44,7 @@ export class DossierStack extends Stack {
     });
     this.api = new Api(this, 'Api', {
       jobsTable,
+      quotasTable: this.storage.quotasTable, // limits: -c rateLimitPerMinute=… -c dailyResearchUnits=…
       bucket,
       stateMachine: this.workflow.stateMachine,
       companyMachine: this.workflow.companyMachine,

@@ -16,6 +16,7 @@ export class Storage extends Construct {
   readonly jobsTable: Table;
   readonly searchCacheTable: Table;
   readonly tasksTable: Table;
+  readonly quotasTable: Table;
   readonly bucket: Bucket;
 
   constructor(scope: Construct, id: string, props: StorageProps = {}) {
@@ -67,6 +68,16 @@ export class Storage extends Construct {
       sortKey: { name: 'list_key', type: AttributeType.STRING },
       projectionType: ProjectionType.INCLUDE,
       nonKeyAttributes: ['context_id', 'state', 'updated_at', 'expires_at'],
+    });
+
+    // Per-client counters (lambdas/store/quota-store.ts): `<client>#<minute>` requests, `<client>#<day>` research
+    // units. Short-lived by design (TTL), so no point-in-time recovery and always destroyable.
+    this.quotasTable = new Table(this, 'QuotasTable', {
+      partitionKey: { name: 'quota_key', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: 'expires_at',
+      removalPolicy: RemovalPolicy.DESTROY,
     });
 
     this.bucket = new Bucket(this, 'DataBucket', {

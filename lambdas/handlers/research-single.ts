@@ -6,8 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { singleResearchRequestSchema } from '../core/contracts';
+import { singleResearchUnits } from '../core/quotas';
 import { config } from '../shared/config';
-import { NO_CALLER, callerOf, httpHandler, json, parseResearchRequest } from '../shared/http';
+import { NO_CALLER, callerOf, httpHandler, json, parseResearchRequest, refusedByQuota } from '../shared/http';
+import { reserveResearchUnits } from '../shared/quotas';
 import { CompanyRunFailed, CompanyRunStillRunning, researchOneCompany } from '../shared/research-jobs';
 
 /**
@@ -21,6 +23,9 @@ export const handler = httpHandler(async (event, context) => {
   if (!caller) return NO_CALLER();
   const parsed = parseResearchRequest(event, singleResearchRequestSchema);
   if ('refused' in parsed) return parsed.refused;
+  // Every request is a new job, so always charged; the run starts right after, so nothing is released.
+  const reservation = await reserveResearchUnits(caller, singleResearchUnits(parsed.request));
+  if (!reservation.granted) return refusedByQuota(reservation.refusal);
 
   const jobId = randomUUID();
   const statusUrl = `/jobs/${jobId}`;

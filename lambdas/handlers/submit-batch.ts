@@ -4,7 +4,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { batchRequestSchema } from '../core/contracts';
-import { NO_CALLER, callerOf, httpHandler, json, parseResearchRequest, problem } from '../shared/http';
+import { NO_CALLER, callerOf, httpHandler, json, parseResearchRequest, problem, refusedByQuota } from '../shared/http';
 import { startBatchJob } from '../shared/research-jobs';
 
 /**
@@ -34,12 +34,14 @@ export const handler = httpHandler(async (event) => {
     return problem(400, 'invalid_idempotency_key', 'Idempotency-Key must be at most 200 characters');
   }
   const jobId = jobIdFor(idempotencyKey, caller);
-  const outcome = await startBatchJob(request, jobId, { resumable: !!idempotencyKey, submittedBy: caller });
+  const outcome = await startBatchJob(request, jobId, { resumable: !!idempotencyKey, submittedBy: caller, chargeUnitsTo: caller });
   switch (outcome.kind) {
     case 'conflict':
       return problem(409, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request');
     case 'invalid_callback_url':
       return problem(400, 'invalid_callback_url', outcome.problem);
+    case 'quota_exceeded':
+      return refusedByQuota(outcome.refusal);
     case 'start_failed':
       return outcome.resumable
         ? problem(503, 'start_failed', 'the batch could not be started; send the same request with the same Idempotency-Key again')

@@ -5,6 +5,7 @@
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DEFAULT_LLM_MODEL } from '../core/pricing';
+import { DEFAULT_DAILY_RESEARCH_UNITS, DEFAULT_RATE_LIMIT_PER_MINUTE } from '../core/quotas';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -68,6 +69,18 @@ export const config = {
   },
   get searchCacheTtlSeconds() {
     return Number(process.env.SEARCH_CACHE_TTL_SECONDS ?? 7 * 24 * 3600);
+  },
+  /** Per-client counters (lambdas/store/quota-store.ts). Unset: no rate limit and no daily quota. */
+  get quotasTableName() {
+    return process.env.QUOTAS_TABLE_NAME || undefined;
+  },
+  /** Read on every request, not once: a deployment (or a test) changes it without a new container. */
+  get rateLimitPerMinute() {
+    return Number(process.env.RATE_LIMIT_PER_MINUTE || DEFAULT_RATE_LIMIT_PER_MINUTE);
+  },
+  /** Research units (searches at most: lambdas/core/quotas.ts) per client per UTC day. */
+  get dailyResearchUnits() {
+    return Number(process.env.DAILY_RESEARCH_UNITS || DEFAULT_DAILY_RESEARCH_UNITS);
   },
   get llmModel() {
     return process.env.LLM_MODEL ?? DEFAULT_LLM_MODEL;

@@ -7,7 +7,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { z } from 'zod';
 import { describeZodError, type ExtractionSchema } from '../core/contracts';
 import { schemaProblem } from '../core/json-schema';
+import type { QuotaRefusal } from '../core/quotas';
 import { logger, metrics, tracer } from './observability';
+import { checkRateLimit } from './quotas';
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
@@ -54,6 +56,12 @@ export function parseResearchRequest<S extends z.ZodType<{ extraction_schema: Ex
   return { request: parsed.data };
 }
 
+/** 429 for a quota: `{error, message}`, and Retry-After (seconds) when waiting helps. */
+export function refusedByQuota(refusal: QuotaRefusal): APIGatewayProxyResult {
+  const retryAfter: Record<string, string> = refusal.retryAfterSeconds === undefined ? {} : { 'retry-after': String(refusal.retryAfterSeconds) };
+  return json(429, { error: refusal.error, message: refusal.message }, retryAfter);
+}
+
 export const NO_CALLER = () => problem(401, 'unauthorized', 'the request carries no verified caller; send Authorization: Bearer <access token>');
 
 /** `emitsMetrics: false` for handlers with nothing to count: Powertools warns on every empty flush. */
@@ -63,6 +71,10 @@ export function httpHandler(
 ) {
   const guarded = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     try {
+      // Every route counts against its caller's rate; a request without a caller is refused by the handler anyway.
+      const caller = callerOf(event);
+      const limited = caller ? await checkRateLimit(caller) : undefined;
+      if (limited) return refusedByQuota(limited);
       return await handle(event, context);
     } catch (error) {
       // The caller learns that it failed and can retry; the details stay in the logs.

@@ -7,12 +7,14 @@ import { createHash } from 'node:crypto';
 import { ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, StartSyncExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { BatchRequest, CompanyResult, ExtractionSchema, JobView, SingleResearchRequest } from '../core/contracts';
 import { COMPANY_MACHINE_TIMEOUT_SECONDS, companyRunInput, executionInput, jobKeys } from '../core/job-layout';
+import { batchResearchUnits, type QuotaRefusal } from '../core/quotas';
 import { toCsv, toJsonl } from '../core/results-files';
 import type { JobRecord } from '../store/job-store';
 import { pushUrlProblem } from '../a2a/push-url-policy';
 import { sfnClient } from './aws-clients';
 import { config } from './config';
 import { logger, metrics } from './observability';
+import { reserveResearchUnits, type Reservation } from './quotas';
 import { jobStore, resultStore } from './stores';
 
 const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
@@ -57,13 +59,20 @@ export type StartBatchOutcome =
   /** The execution could not be started; `resumable` when the same request can be sent again to resume it. */
   | { kind: 'start_failed'; resumable: boolean }
   /** The callback_url is one Dossier will not call (lambdas/a2a/push-url-policy.ts). */
-  | { kind: 'invalid_callback_url'; problem: string };
+  | { kind: 'invalid_callback_url'; problem: string }
+  /** The client's research units for today do not cover the batch; no job was created. */
+  | { kind: 'quota_exceeded'; refusal: QuotaRefusal };
 
 /**
  * Writes the manifest, records the job and starts the batch execution, named after the job so a retried
- * submission never runs a batch twice.
+ * submission never runs a batch twice. With `chargeUnitsTo`, the batch's research units are reserved from that
+ * client's daily quota first: once per job, so a replay (same job id) is never charged again.
  */
-export async function startBatchJob(request: BatchRequest, jobId: string, options: { resumable: boolean; submittedBy?: string }): Promise<StartBatchOutcome> {
+export async function startBatchJob(
+  request: BatchRequest,
+  jobId: string,
+  options: { resumable: boolean; submittedBy?: string; chargeUnitsTo?: string },
+): Promise<StartBatchOutcome> {
   if (request.callback_url) {
     const problem = pushUrlProblem(request.callback_url, { allowPrivate: config.allowPrivatePushUrls });
     if (problem) return { kind: 'invalid_callback_url', problem: problem.replace('push notification url', 'callback_url') };
@@ -72,21 +81,41 @@ export async function startBatchJob(request: BatchRequest, jobId: string, option
   const results = resultStore();
   const jobs = jobStore();
 
+  // Reserved only for a job that does not exist yet (a random id never does): a replay finds its job and is not
+  // charged, and two racing first attempts both reserve, but the one that does not create the job releases.
+  let reservation: Reservation | undefined;
+  if (options.chargeUnitsTo && !(options.resumable && (await jobs.get(jobId)))) {
+    reservation = await reserveResearchUnits(options.chargeUnitsTo, batchResearchUnits(request));
+    if (!reservation.granted) return { kind: 'quota_exceeded', refusal: reservation.refusal };
+  }
+  const release = async () => {
+    if (reservation?.granted) await reservation.release();
+  };
+
   // Manifest first: once the job record exists, everything the execution needs is already in place.
   const manifestKey = jobKeys.manifest(jobId, requestHash);
-  await results.putJson(manifestKey, request.companies.map((company_name, index) => ({ index, company_name })));
-  const { created, job } = await jobs.create(
-    {
-      job_id: jobId,
-      total: request.companies.length,
-      request_hash: requestHash,
-      manifest_key: manifestKey,
-      submitted_by: options.submittedBy,
-      kind: 'batch',
-      callback_url: request.callback_url,
-    },
-    new Date(),
-  );
+  let recorded: Awaited<ReturnType<typeof jobs.create>>;
+  try {
+    await results.putJson(manifestKey, request.companies.map((company_name, index) => ({ index, company_name })));
+    recorded = await jobs.create(
+      {
+        job_id: jobId,
+        total: request.companies.length,
+        request_hash: requestHash,
+        manifest_key: manifestKey,
+        submitted_by: options.submittedBy,
+        kind: 'batch',
+        callback_url: request.callback_url,
+      },
+      new Date(),
+    );
+  } catch (error) {
+    // No job to show for the units (a retry would reserve them again): give them back.
+    await release();
+    throw error;
+  }
+  const { created, job } = recorded;
+  if (!created) await release();
   if (!created && job.request_hash !== requestHash) return { kind: 'conflict' };
 
   if (created) metrics.addMetric('CompaniesSubmitted', 'Count', job.total);
@@ -104,7 +133,11 @@ export async function startBatchJob(request: BatchRequest, jobId: string, option
       if (!(error instanceof ExecutionAlreadyExists)) {
         logger.error('could not start the execution', { jobId, error });
         // Resumable: the same request again resumes this job; otherwise nothing could, so close it.
-        if (!options.resumable) await jobs.markFailed(jobId, `the batch could not be started: ${(error as Error).message}`, new Date());
+        if (!options.resumable) {
+          await jobs.markFailed(jobId, `the batch could not be started: ${(error as Error).message}`, new Date());
+          // Closed before it ran a search: its units go back (a resumable job keeps them for the replay that resumes it).
+          await release();
+        }
         return { kind: 'start_failed', resumable: options.resumable };
       }
     }
