@@ -3,7 +3,7 @@
  * push-notification configs) and the bucket (manifests, raw results, results).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
@@ -41,24 +41,25 @@ export class Storage extends Construct {
       projectionType: ProjectionType.KEYS_ONLY,
     });
 
-    // A cache: losing it costs only repeated searches, so no point-in-time recovery and always destroyable.
-    this.searchCacheTable = new Table(this, 'SearchCacheTable', {
-      partitionKey: { name: 'cache_key', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      encryption: TableEncryption.AWS_MANAGED,
-      timeToLiveAttribute: 'expires_at',
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    // Tables whose items expire (TTL on expires_at) and that nothing relies on keeping: no point-in-time recovery,
+    // always destroyable.
+    const transientTable = (id: string, keys: Pick<TableProps, 'partitionKey' | 'sortKey'>) =>
+      new Table(this, id, {
+        ...keys,
+        billingMode: BillingMode.PAY_PER_REQUEST,
+        encryption: TableEncryption.AWS_MANAGED,
+        timeToLiveAttribute: 'expires_at',
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
 
-    // A2A task state (lambdas/store/a2a-task-store.ts): transient by design (30-day TTL after the last update) and
-    // the job's results live in S3, so no point-in-time recovery and always destroyable.
-    this.tasksTable = new Table(this, 'TasksTable', {
+    // A cache: losing it costs only repeated searches.
+    this.searchCacheTable = transientTable('SearchCacheTable', { partitionKey: { name: 'cache_key', type: AttributeType.STRING } });
+
+    // A2A task state (lambdas/store/a2a-task-store.ts): transient by design (30-day TTL after the last update), and
+    // the job's results live in S3.
+    this.tasksTable = transientTable('TasksTable', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      encryption: TableEncryption.AWS_MANAGED,
-      timeToLiveAttribute: 'expires_at',
-      removalPolicy: RemovalPolicy.DESTROY,
     });
     // ListTasks: one agent's, tenant's and owner's tasks, newest status first. Only what the filters read is
     // projected, so counting every match for totalSize stays cheap; the page's tasks are read from the table.
@@ -70,15 +71,8 @@ export class Storage extends Construct {
       nonKeyAttributes: ['context_id', 'state', 'updated_at', 'expires_at'],
     });
 
-    // Per-client counters (lambdas/store/quota-store.ts): `<client>#<minute>` requests, `<client>#<day>` research
-    // units. Short-lived by design (TTL), so no point-in-time recovery and always destroyable.
-    this.quotasTable = new Table(this, 'QuotasTable', {
-      partitionKey: { name: 'quota_key', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      encryption: TableEncryption.AWS_MANAGED,
-      timeToLiveAttribute: 'expires_at',
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    // Per-client counters (lambdas/store/quota-store.ts): `<client>#<minute>` requests, `<client>#<day>` research units.
+    this.quotasTable = transientTable('QuotasTable', { partitionKey: { name: 'quota_key', type: AttributeType.STRING } });
 
     this.bucket = new Bucket(this, 'DataBucket', {
       encryption: BucketEncryption.S3_MANAGED,
