@@ -19,7 +19,7 @@ import { jobStore, resultStore } from './stores';
 
 const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
-const isOpen = (job: JobRecord) => job.status === 'SUBMITTED' || job.status === 'RUNNING';
+const isOpen = (job: Pick<JobRecord, 'status'>) => job.status === 'SUBMITTED' || job.status === 'RUNNING';
 
 /**
  * A job of one company still open this long after it was created outlived the company machine's limit (plus the
@@ -260,13 +260,18 @@ export async function researchOneCompany(
  * Closes a job of one company once its outcome is counted: results.jsonl and results.csv, then COMPLETED. The
  * company machine's storage step calls it, the one step every run passes whether or not anyone still waits for it.
  * Safe to repeat (a retried step): the files are written again with the same content, an ended job stays as it is.
- * Returns whether it closed the job now.
+ * Returns whether it closed the job now; a batch's company leaves its job alone (assembly closes a batch).
  */
-export async function closeSingleJob(job: JobRecord, result: CompanyResult, schema: ExtractionSchema): Promise<boolean> {
-  if (job.kind !== 'single' || (job.completed ?? 0) + (job.failed ?? 0) < job.total || !isOpen(job)) return false;
+export async function closeSingleJob(jobId: string, result: CompanyResult, schema: ExtractionSchema): Promise<boolean> {
+  const jobs = jobStore();
+  // The job's own item first: a batch's companies, the common case, need nothing more.
+  const record = await jobs.getRecord(jobId);
+  if (record?.kind !== 'single' || !isOpen(record)) return false;
+  const job = (await jobs.get(jobId))!;
+  if (job.completed + job.failed < job.total) return false;
   const results = resultStore();
   // One company: its result is the whole of the job's files.
-  await results.putText(jobKeys.jsonl(job.job_id), toJsonl([result]), 'application/x-ndjson');
-  await results.putText(jobKeys.csv(job.job_id), toCsv([result], schema), 'text/csv');
-  return jobStore().markCompleted(job.job_id, { jsonlKey: jobKeys.jsonl(job.job_id), csvKey: jobKeys.csv(job.job_id) }, new Date());
+  await results.putText(jobKeys.jsonl(jobId), toJsonl([result]), 'application/x-ndjson');
+  await results.putText(jobKeys.csv(jobId), toCsv([result], schema), 'text/csv');
+  return jobs.markCompleted(jobId, { jsonlKey: jobKeys.jsonl(jobId), csvKey: jobKeys.csv(jobId) }, new Date());
 }

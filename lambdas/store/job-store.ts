@@ -22,11 +22,15 @@ export interface JobRecord {
    */
   kind?: 'batch' | 'single';
   execution_arn?: string;
+  started_at?: string;
+  finished_at?: string;
   error?: string;
   results_jsonl_key?: string;
   results_csv_key?: string;
   /** Where the job's summary is POSTed when it ends. */
   callback_url?: string;
+  /** How many times its failed companies were run again (POST /jobs/{job_id}/redrive). */
+  redrives?: number;
   /** How that delivery went (absent until the job ended). */
   webhook?: { status: 'delivered' | 'failed'; attempts: number; last_status_code?: number; last_error?: string; at: string };
 }
@@ -36,14 +40,26 @@ export type NewJob = Pick<JobRecord, 'job_id' | 'total' | 'request_hash' | 'mani
 export interface JobStore {
   /** Creates the job, or returns the existing one when the id is taken. */
   create(job: NewJob, now: Date): Promise<{ created: boolean; job: JobRecord }>;
+  /** The job with its progress (counters summed from its progress items). */
   get(jobId: string): Promise<JobRecord | undefined>;
+  /** The job's own item, its progress not read: for callers that need only what it is and how it stands. */
+  getRecord(jobId: string): Promise<Omit<JobRecord, 'completed' | 'failed'> | undefined>;
   /**
-   * Counts one company's outcome exactly once, however often it is reported (Lambda retries, redrives).
-   * Returns false when this company had already been counted.
+   * Counts one company's outcome once, however often it is reported (Lambda retries, a storage step run twice).
+   * One change is allowed: a company counted failed that later completes (a redrive) moves to completed.
+   * Returns false when nothing changed.
    */
-  countOutcome(jobId: string, index: number, outcome: 'completed' | 'failed', now: Date): Promise<boolean>;
-  /** countOutcome, answering with the job as it stands afterwards (counted now or before): whether it is all counted. */
-  countOutcomeAndRead(jobId: string, index: number, outcome: 'completed' | 'failed', now: Date): Promise<{ counted: boolean; job: JobRecord }>;
+  countOutcome(jobId: string, index: number, outcome: CompanyOutcome, now: Date): Promise<boolean>;
+  /** Every counted company's outcome, by index: what a redrive re-runs and what reconciliation compares. */
+  countedOutcomes(jobId: string, total: number): Promise<Map<number, CompanyOutcome>>;
+  /**
+   * Reopens an ended batch job for a redrive: SUBMITTED again, its error and webhook delivery cleared (the redrive's
+   * end is delivered anew), `redrives` one higher. Only from the status and redrive count the caller read, so two
+   * redrives at once cannot both start; false when the job changed in between.
+   */
+  reopenForRedrive(job: Pick<JobRecord, 'job_id' | 'status' | 'redrives'>, now: Date): Promise<boolean>;
+  /** Undoes reopenForRedrive when the redrive's execution could not start: the job ends as it was. */
+  restoreAfterRedrive(previous: JobRecord, now: Date): Promise<void>;
   markFailed(jobId: string, error: string, now: Date): Promise<void>;
   /** For jobs run outside the batch state machine (one company): what its MarkJobDone state does. */
   markRunning(jobId: string, executionArn: string, now: Date): Promise<void>;
@@ -58,6 +74,25 @@ export interface JobStore {
   listForClient(clientId: string, page: { limit: number; nextToken?: string }): Promise<{ jobs: JobRecord[]; nextToken?: string }>;
   /** Records how the job's webhook delivery went; a delivery already recorded as delivered is never overwritten. */
   recordWebhook(jobId: string, delivery: NonNullable<JobRecord['webhook']>): Promise<void>;
+}
+
+export type CompanyOutcome = 'completed' | 'failed';
+
+/**
+ * Companies per progress item. A job's progress is counted in items beside it (`<job_id>#progress-<n>`, companies
+ * n×256 … n×256+255), each holding its counters and the indexes it counted: a count rewrites at most a ~2 KB item,
+ * never one that grows with the batch, and reading a 10,000-company job's progress is one BatchGet of 40 items.
+ */
+export const PROGRESS_SHARD_SIZE = 256;
+const progressKey = (jobId: string, shard: number) => `${jobId}#progress-${shard}`;
+const shardCount = (total: number) => Math.ceil(total / PROGRESS_SHARD_SIZE);
+
+interface ProgressShard {
+  completed?: number;
+  failed?: number;
+  completed_indexes?: Set<string>;
+  failed_indexes?: Set<string>;
+  updated_at?: string;
 }
 
 /** The jobs table's index of each client's jobs by creation time (lib/storage.ts): keys only. */
@@ -88,19 +123,18 @@ export class DynamoJobStore implements JobStore {
   ) {}
 
   async create(job: NewJob, now: Date): Promise<{ created: boolean; job: JobRecord }> {
-    const record: JobRecord = {
+    const { completed: _c, failed: _f, ...item } = {
       ...job,
-      status: 'SUBMITTED',
+      status: 'SUBMITTED' as const,
       completed: 0,
       failed: 0,
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
     };
     try {
-      await this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: record, ConditionExpression: 'attribute_not_exists(job_id)' }),
-      );
-      return { created: true, job: record };
+      // The counters live in the progress items, not on the job.
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(job_id)' }));
+      return { created: true, job: { ...item, completed: 0, failed: 0 } };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const existing = await this.get(job.job_id);
@@ -110,48 +144,149 @@ export class DynamoJobStore implements JobStore {
   }
 
   async get(jobId: string): Promise<JobRecord | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { job_id: jobId }, ConsistentRead: true }),
-    );
-    if (!Item) return undefined;
-    const { counted: _counted, ...job } = Item;
-    return job as JobRecord;
+    const record = await this.getRecord(jobId);
+    return record && (await this.withProgress([record as JobRecord]))[0];
   }
 
-  async countOutcome(jobId: string, index: number, outcome: 'completed' | 'failed', now: Date): Promise<boolean> {
-    return (await this.countOutcomeAndRead(jobId, index, outcome, now)).counted;
+  async getRecord(jobId: string): Promise<Omit<JobRecord, 'completed' | 'failed'> | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { job_id: jobId }, ConsistentRead: true }));
+    return Item as Omit<JobRecord, 'completed' | 'failed'> | undefined;
   }
 
-  async countOutcomeAndRead(jobId: string, index: number, outcome: 'completed' | 'failed', now: Date): Promise<{ counted: boolean; job: JobRecord }> {
+  /** Jobs with their counters summed from their progress items (one BatchGet for all of them). */
+  private async withProgress(jobs: JobRecord[]): Promise<JobRecord[]> {
+    const shards = await this.getItems(jobs.flatMap((job) => Array.from({ length: shardCount(job.total) }, (_, n) => progressKey(job.job_id, n))), [
+      'job_id',
+      'completed',
+      'failed',
+      'updated_at',
+    ]);
+    return jobs.map((job) => {
+      let { completed, failed, updated_at } = { completed: 0, failed: 0, updated_at: job.updated_at };
+      for (let n = 0; n < shardCount(job.total); n++) {
+        const shard = shards.get(progressKey(job.job_id, n)) as ProgressShard | undefined;
+        if (!shard) continue;
+        completed += shard.completed ?? 0;
+        failed += shard.failed ?? 0;
+        if (shard.updated_at && shard.updated_at > updated_at) updated_at = shard.updated_at;
+      }
+      return { ...job, completed, failed, updated_at };
+    });
+  }
+
+  /** Items by key (jobs or progress items), strongly consistent; absent ones are simply missing from the map. */
+  private async getItems(keys: string[], attributes?: string[]): Promise<Map<string, Record<string, unknown>>> {
+    const found = new Map<string, Record<string, unknown>>();
+    const projection = attributes && {
+      ProjectionExpression: attributes.map((_, i) => `#a${i}`).join(', '),
+      ExpressionAttributeNames: Object.fromEntries(attributes.map((a, i) => [`#a${i}`, a])),
+    };
+    for (let start = 0; start < keys.length; start += 100) {
+      let pending: Record<string, unknown>[] = keys.slice(start, start + 100).map((job_id) => ({ job_id }));
+      for (let attempt = 0; pending.length; attempt++) {
+        // Keys come back unprocessed when the table is throttled: back off before asking again.
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 2_000)));
+        const { Responses, UnprocessedKeys } = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true, ...projection } } }),
+        );
+        for (const item of Responses?.[this.tableName] ?? []) found.set(item.job_id as string, item);
+        pending = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
+  }
+
+  async countOutcome(jobId: string, index: number, outcome: CompanyOutcome, now: Date): Promise<boolean> {
+    const key = { job_id: progressKey(jobId, Math.floor(index / PROGRESS_SHARD_SIZE)) };
+    const values = { ':one': 1, ':index': new Set([String(index)]), ':indexValue': String(index), ':now': now.toISOString() };
     try {
-      // One conditional update on one item: the counter and the set of counted companies change together or not at all.
-      const { Attributes } = await this.client.send(
+      // One conditional update on one item: a counter and its set of indexes change together or not at all.
+      await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { job_id: jobId },
-          UpdateExpression: 'ADD #outcome :one, counted :index SET updated_at = :now',
-          ConditionExpression: 'attribute_exists(job_id) AND NOT contains(counted, :indexValue)',
-          ExpressionAttributeNames: { '#outcome': outcome },
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ':index': new Set([String(index)]),
-            ':indexValue': String(index),
-            ':now': now.toISOString(),
-          },
-          // The job after this count, in the same request: no second read to learn whether it is all counted.
-          ReturnValues: 'ALL_NEW',
+          Key: key,
+          UpdateExpression: 'ADD #outcome :one, #indexes :index SET updated_at = :now',
+          ConditionExpression: 'NOT contains(completed_indexes, :indexValue) AND NOT contains(failed_indexes, :indexValue)',
+          ExpressionAttributeNames: { '#outcome': outcome, '#indexes': `${outcome}_indexes` },
+          ExpressionAttributeValues: values,
         }),
       );
-      const { counted: _counted, ...job } = Attributes!;
-      return { counted: true, job: job as JobRecord };
+      return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        const job = await this.get(jobId);
-        if (!job) throw new Error(`job ${jobId} does not exist`);
-        return { counted: false, job };
-      }
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    if (outcome === 'failed') return false;
+    try {
+      // Counted failed before and completed now (a redrive): moved, in the same single-item update.
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'ADD completed :one, completed_indexes :index, failed :minusOne DELETE failed_indexes :index SET updated_at = :now',
+          ConditionExpression: 'contains(failed_indexes, :indexValue)',
+          ExpressionAttributeValues: { ...values, ':minusOne': -1 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  async countedOutcomes(jobId: string, total: number): Promise<Map<number, CompanyOutcome>> {
+    const keys = Array.from({ length: shardCount(total) }, (_, n) => progressKey(jobId, n));
+    const outcomes = new Map<number, CompanyOutcome>();
+    for (const shard of (await this.getItems(keys)).values() as Iterable<ProgressShard>) {
+      for (const index of shard.failed_indexes ?? []) outcomes.set(Number(index), 'failed');
+      for (const index of shard.completed_indexes ?? []) outcomes.set(Number(index), 'completed');
+    }
+    return outcomes;
+  }
+
+  async reopenForRedrive(job: Pick<JobRecord, 'job_id' | 'status' | 'redrives'>, now: Date): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { job_id: job.job_id },
+          UpdateExpression: 'SET #status = :submitted, redrives = :next, updated_at = :now REMOVE #error, finished_at, webhook',
+          ConditionExpression: `#status = :was AND (${job.redrives ? '' : 'attribute_not_exists(redrives) OR '}redrives = :redrives)`,
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+          ExpressionAttributeValues: {
+            ':submitted': 'SUBMITTED',
+            ':was': job.status,
+            ':next': (job.redrives ?? 0) + 1,
+            ':now': now.toISOString(),
+            ':redrives': job.redrives ?? 0,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async restoreAfterRedrive(previous: JobRecord, now: Date): Promise<void> {
+    const restored = { status: previous.status, finished_at: previous.finished_at, error: previous.error, webhook: previous.webhook };
+    const present = Object.entries(restored).filter(([, value]) => value !== undefined);
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { job_id: previous.job_id },
+        UpdateExpression: `SET ${present.map(([name]) => `#${name} = :${name}`).join(', ')}, redrives = :redrives, updated_at = :now`,
+        ConditionExpression: '#status = :submitted',
+        ExpressionAttributeNames: { ...Object.fromEntries(present.map(([name]) => [`#${name}`, name])), '#status': 'status' },
+        ExpressionAttributeValues: {
+          ...Object.fromEntries(present.map(([name, value]) => [`:${name}`, value])),
+          ':redrives': previous.redrives ?? 0,
+          ':now': now.toISOString(),
+          ':submitted': 'SUBMITTED',
+        },
+      }),
+    );
   }
 
   async markFailed(jobId: string, error: string, now: Date): Promise<void> {
@@ -247,21 +382,12 @@ export class DynamoJobStore implements JobStore {
     } while (start && keys.length <= page.limit);
 
     const pageKeys = keys.slice(0, page.limit);
-    // The index holds keys only (a count never rewrites it); the jobs themselves are read from the table, as they are now.
-    const byId = new Map<string, JobRecord>();
-    let pending: Record<string, unknown>[] = pageKeys.map((k) => ({ job_id: k.job_id }));
-    for (let attempt = 0; pending.length; attempt++) {
-      // Keys come back unprocessed when the table is throttled: back off before asking again.
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 2_000)));
-      const { Responses, UnprocessedKeys } = await this.client.send(
-        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
-      );
-      for (const { counted: _counted, ...job } of Responses?.[this.tableName] ?? []) byId.set(job.job_id as string, job as JobRecord);
-      pending = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
-    }
+    // The index holds keys only; the jobs themselves are read from the table, as they are now.
+    const items = await this.getItems(pageKeys.map((k) => k.job_id));
+    const jobs = await this.withProgress(pageKeys.flatMap((k) => (items.get(k.job_id) as JobRecord | undefined) ?? []));
     return {
       // In the index's order; a job the index still lists but the table no longer holds (expired) is left out.
-      jobs: pageKeys.flatMap((k) => byId.get(k.job_id) ?? []),
+      jobs,
       ...(keys.length > page.limit ? { nextToken: encodePageToken(pageKeys.at(-1)!) } : {}),
     };
   }
