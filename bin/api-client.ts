@@ -81,6 +81,15 @@ export class DossierApi {
     return (await this.call<JobResults>('GET', `/jobs/${encodeURIComponent(jobId)}/results`, `reading the results of job ${jobId}`)).body;
   }
 
+  async cancel(jobId: string): Promise<JobView> {
+    return (await this.call<JobView>('POST', `/jobs/${encodeURIComponent(jobId)}/cancel`, `canceling job ${jobId}`)).body;
+  }
+
+  /** Runs the ended job's unfinished companies again; the job reopens. */
+  async redrive(jobId: string): Promise<JobView & { redriven_companies: number }> {
+    return (await this.call<JobView & { redriven_companies: number }>('POST', `/jobs/${encodeURIComponent(jobId)}/redrive`, `redriving job ${jobId}`)).body;
+  }
+
   /** 200: the company's result; 202: the job to follow, when it could not finish within the API's time. */
   async single(request: Record<string, unknown>): Promise<{ status: 200; result: CompanyResult } | { status: 202; job: { job_id: string; status: string } }> {
     const answer = await this.call<any>('POST', '/research/single', 'researching the company', request);

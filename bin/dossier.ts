@@ -345,6 +345,36 @@ function program(): Command {
     );
 
   cli
+    .command('cancel')
+    .description('cancel a running batch: it stops and ends CANCELLED, companies already counted stay counted')
+    .argument('<job-id>')
+    .option(...apiOption)
+    .action(
+      apiAction(async (jobId: string, options) => {
+        const view = await remoteApi(options).cancel(jobId);
+        process.stdout.write(`${progressLine(view)}\n`);
+        return 0;
+      }),
+    );
+
+  cli
+    .command('redrive')
+    .description("run an ended batch's failed and unfinished companies again, under the same job")
+    .argument('<job-id>')
+    .option(...apiOption)
+    .option('--watch', 'follow the job until it ends')
+    .action(
+      apiAction(async (jobId: string, options) => {
+        const api = remoteApi(options);
+        const { redriven_companies } = await api.redrive(jobId);
+        process.stdout.write(`${jobId}: ${redriven_companies} ${redriven_companies === 1 ? 'company runs' : 'companies run'} again\n`);
+        if (!options.watch) return 0;
+        const view = await watch(api, jobId);
+        return view.status === 'COMPLETED' ? 0 : 1;
+      }),
+    );
+
+  cli
     .command('results')
     .description("download a job's results.jsonl and results.csv")
     .argument('<job-id>')

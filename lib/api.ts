@@ -70,6 +70,7 @@ export class Api extends Construct {
   readonly listJobs: AgentFunction;
   readonly jobResults: AgentFunction;
   readonly cancelJob: AgentFunction;
+  readonly redriveJob: AgentFunction;
   readonly authorizer: AgentFunction;
   readonly webhookSecret: AgentFunction;
 
@@ -143,6 +144,18 @@ export class Api extends Construct {
     props.jobsTable.grantReadWriteData(this.cancelJob);
     props.stateMachine.grantExecution(this.cancelJob, 'states:StopExecution');
 
+    this.redriveJob = new AgentFunction(this, 'RedriveJob', {
+      handler: 'redrive-job',
+      description: 'Dossier API: POST /jobs/{job_id}/redrive',
+      timeout: Duration.seconds(29),
+      environment: { ...data, ...units, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+    });
+    // Reads the job's manifest, settings and progress; writes the redrive's subset of companies; starts its execution.
+    props.bucket.grantRead(this.redriveJob, 'jobs/*');
+    props.bucket.grantPut(this.redriveJob, 'jobs/*');
+    props.jobsTable.grantReadWriteData(this.redriveJob);
+    props.stateMachine.grantStartExecution(this.redriveJob);
+
     this.webhookSecret = new AgentFunction(this, 'WebhookSecret', {
       handler: 'webhook-secret',
       description: "Dossier API: GET /webhooks/secret, the caller's webhook signing secret",
@@ -151,7 +164,7 @@ export class Api extends Construct {
       environment: rate,
     });
     grantWebhookSecrets(this.webhookSecret, this);
-    for (const route of [this.submit, this.researchSingle, this.jobStatus, this.listJobs, this.jobResults, this.cancelJob, this.webhookSecret]) {
+    for (const route of [this.submit, this.researchSingle, this.jobStatus, this.listJobs, this.jobResults, this.cancelJob, this.redriveJob, this.webhookSecret]) {
       props.quotasTable.grantReadWriteData(route);
     }
 
@@ -246,6 +259,7 @@ export class Api extends Construct {
     job.addMethod('GET', new LambdaIntegration(this.jobStatus), { requestParameters: jobPath });
     job.addResource('results').addMethod('GET', new LambdaIntegration(this.jobResults), { requestParameters: jobPath });
     job.addResource('cancel').addMethod('POST', new LambdaIntegration(this.cancelJob), { requestParameters: jobPath });
+    job.addResource('redrive').addMethod('POST', new LambdaIntegration(this.redriveJob), { requestParameters: jobPath });
     this.restApi.root.addResource('webhooks').addResource('secret').addMethod('GET', new LambdaIntegration(this.webhookSecret));
   }
 }

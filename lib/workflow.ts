@@ -74,7 +74,7 @@ export class Workflow extends Construct {
     });
 
     const companies = new DistributedMap(this, 'ResearchCompanies', {
-      itemReader: new S3JsonItemReader({ bucket: props.bucket, key: JsonPath.stringAt('$.manifest.key') }),
+      itemReader: new S3JsonItemReader({ bucket: props.bucket, key: JsonPath.stringAt('$.items.key') }),
       itemSelector: {
         job_id: JsonPath.stringAt('$.job_id'),
         index: JsonPath.numberAt('$$.Map.Item.Value.index'),

@@ -6,6 +6,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { resetAwsClients, s3Client } from '../lambdas/shared/aws-clients';
+import { redriveExecutionName } from '../lambdas/core/job-layout';
 import { ResultStore } from '../lambdas/store/result-store';
 import { emulateDistributedMaps } from './distributed-map';
 import { startEmbeddedAws } from './embedded-aws';
@@ -59,7 +60,10 @@ export interface LocalRuntime {
   };
   /** Requests the stand-ins have answered so far (undefined with real providers). */
   standInRequests(): { tavily: number; anthropic: number } | undefined;
-  /** Resolves when the job's execution (of the coordinator) ends, and a stopped one's last tasks have finished. */
+  /**
+   * Resolves when the job's latest execution (of the coordinator: the batch's, or its last redrive's) ends, and a
+   * stopped one's last tasks have finished.
+   */
   waitForJob(jobId: string): Promise<LocalExecution>;
   /** The coordinator's ARN (STANDARD, one batch); also STATE_MACHINE_ARN in the environment. */
   coordinatorArn: string;
@@ -219,7 +223,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       return standIns && { tavily: standIns.tavily.requests, anthropic: standIns.anthropic.requests };
     },
     async waitForJob(jobId) {
-      const execution = stepFunctions.execution(jobId, coordinator.arn);
+      // The job's latest execution: its last redrive's, if it had any (lambdas/core/job-layout.ts names them).
+      let execution = stepFunctions.execution(jobId, coordinator.arn);
+      for (let n = 1; stepFunctions.execution(redriveExecutionName(jobId, n), coordinator.arn); n++) {
+        execution = stepFunctions.execution(redriveExecutionName(jobId, n), coordinator.arn);
+      }
       if (!execution) throw new Error(`no execution was started for job ${jobId}`);
       return stepFunctions.settled(execution);
     },

@@ -20,6 +20,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/jobs', scopes: [SCOPES.read, SCOPES.research] },
   { method: 'GET', path: '/jobs/*/results', scopes: [SCOPES.read, SCOPES.research] },
   { method: 'POST', path: '/jobs/*/cancel', scopes: [SCOPES.research] },
+  // Runs research again, so it spends like a submission.
+  { method: 'POST', path: '/jobs/*/redrive', scopes: [SCOPES.research] },
   // The secret that signs the caller's webhooks: only for clients that may submit.
   { method: 'GET', path: '/webhooks/secret', scopes: [SCOPES.research] },
 ];

@@ -9,21 +9,38 @@ export const jobKeys = {
   resultsPrefix: (jobId: string) => `jobs/${jobId}/results/`,
   // Zero-padded so a listing comes back in batch order.
   result: (jobId: string, index: number) => `jobs/${jobId}/results/${String(index).padStart(6, '0')}.json`,
+  // The settings every company of the job runs with (runSettings), kept for a redrive to run with the same.
+  settings: (jobId: string, requestHash: string) => `jobs/${jobId}/settings-${requestHash.slice(0, 16)}.json`,
+  // The companies the n-th redrive runs again: the job's manifest items that had not completed.
+  redriveManifest: (jobId: string, redrive: number) => `jobs/${jobId}/redrive-${redrive}.json`,
   jsonl: (jobId: string) => `jobs/${jobId}/results.jsonl`,
   csv: (jobId: string) => `jobs/${jobId}/results.csv`,
 };
 
-/** The execution input: what every state reads. Bodies of companies stay in the S3 manifest. */
-export function executionInput(jobId: string, manifest: { bucket: string; key: string }, request: BatchRequest) {
-  return {
-    job_id: jobId,
-    manifest,
-    extraction_schema: request.extraction_schema,
-    max_iterations: request.max_iterations,
-    max_queries: request.max_queries,
-    search_provider: request.search_provider,
-  };
+/** The settings of a job that every company's run reads. */
+export type CompanyRunOptions = Pick<BatchRequest, 'extraction_schema' | 'max_iterations' | 'max_queries' | 'search_provider'>;
+
+export function runSettings(request: CompanyRunOptions): CompanyRunOptions {
+  const { extraction_schema, max_iterations, max_queries, search_provider } = request;
+  return { extraction_schema, max_iterations, max_queries, search_provider };
 }
+
+type S3Location = { bucket: string; key: string };
+
+/**
+ * The execution input: what every state reads. Bodies of companies stay in S3: `manifest` lists the whole job (what
+ * assembly gathers), `items` the companies this execution researches (the manifest itself, or a redrive's subset).
+ */
+export function executionInput(jobId: string, manifest: S3Location, request: CompanyRunOptions, items: S3Location = manifest) {
+  return { job_id: jobId, manifest, items, ...runSettings(request) };
+}
+
+/**
+ * Batch executions are named after their job, so a retried submission never starts a second one; a redrive runs
+ * under a name of its own (names are unique per state machine), from which the job is read back.
+ */
+export const redriveExecutionName = (jobId: string, redrive: number) => `${jobId}-redrive-${redrive}`;
+export const jobIdOfExecution = (executionName: string) => executionName.replace(/-redrive-\d+$/, '');
 
 
 /**
@@ -31,9 +48,6 @@ export function executionInput(jobId: string, manifest: { bucket: string; key: s
  * be a run that ended unrecorded.
  */
 export const COMPANY_MACHINE_TIMEOUT_SECONDS = 300;
-
-/** The settings of a job that every company's run reads. */
-export type CompanyRunOptions = Pick<BatchRequest, 'extraction_schema' | 'max_iterations' | 'max_queries' | 'search_provider'>;
 
 /**
  * Where a company's run starts: the first iteration, no follow-up queries, nothing spent, an empty record.

@@ -14,6 +14,7 @@ import { taskFollowingJob } from '../a2a/job-tasks';
 import { documentClient } from '../shared/aws-clients';
 import { config } from '../shared/config';
 import { logger, tracer } from '../shared/observability';
+import { jobIdOfExecution } from '../core/job-layout';
 import { jobView } from '../shared/research-jobs';
 import { jobStore } from '../shared/stores';
 import { deliverJobWebhook, webhookSecret, type WebhookDelivery } from '../shared/webhooks';
@@ -27,7 +28,8 @@ const pick = (d: WebhookDelivery) => ({
 });
 
 async function taskEvents(event: ExecutionStatusChange): Promise<void> {
-  const { name: jobId, status, executionArn } = event.detail;
+  const { name, status, executionArn } = event.detail;
+  const jobId = jobIdOfExecution(name);
   const jobs = jobStore();
   if (status !== 'SUCCEEDED') {
     // A canceled job is CANCELLED already and a failed one FAILED: only a job still open is closed here.

@@ -6,8 +6,16 @@
 import { createHash } from 'node:crypto';
 import { ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, StartSyncExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { BatchRequest, CompanyResult, ExtractionSchema, JobView, SingleResearchRequest } from '../core/contracts';
-import { COMPANY_MACHINE_TIMEOUT_SECONDS, companyRunInput, executionInput, jobKeys } from '../core/job-layout';
-import { batchResearchUnits, type QuotaRefusal } from '../core/quotas';
+import {
+  COMPANY_MACHINE_TIMEOUT_SECONDS,
+  companyRunInput,
+  executionInput,
+  jobKeys,
+  redriveExecutionName,
+  runSettings,
+  type CompanyRunOptions,
+} from '../core/job-layout';
+import { batchResearchUnits, singleResearchUnits, type QuotaRefusal } from '../core/quotas';
 import { toCsv, toJsonl } from '../core/results-files';
 import type { JobRecord } from '../store/job-store';
 import { pushUrlProblem } from '../a2a/push-url-policy';
@@ -48,6 +56,7 @@ export function jobView(job: JobRecord, bucket: string, now = new Date()): JobVi
     ...(job.results_jsonl_key && job.results_csv_key
       ? { results: { jsonl: `s3://${bucket}/${job.results_jsonl_key}`, csv: `s3://${bucket}/${job.results_csv_key}` } }
       : {}),
+    ...(job.redrives ? { redrives: job.redrives } : {}),
     ...(job.callback_url ? { webhook: { url: job.callback_url, ...(job.webhook ?? { status: 'pending' as const, attempts: 0 }) } } : {}),
   };
 }
@@ -97,6 +106,7 @@ export async function startBatchJob(
   let recorded: Awaited<ReturnType<typeof jobs.create>>;
   try {
     await results.putJson(manifestKey, request.companies.map((company_name, index) => ({ index, company_name })));
+    await results.putJson(jobKeys.settings(jobId, requestHash), runSettings(request));
     recorded = await jobs.create(
       {
         job_id: jobId,
@@ -154,8 +164,8 @@ export type CancelOutcome =
   /** A job of one company: its EXPRESS run cannot be stopped, and it ends by itself within the machine's limit. */
   | { kind: 'not_cancelable'; job: JobRecord };
 
-/** A batch job's execution: named after the job on the coordinator, so known before RecordJob writes it down. */
-const batchExecutionArn = (jobId: string) => `${config.stateMachineArn.replace(':stateMachine:', ':execution:')}:${jobId}`;
+/** A batch execution's ARN from its name (the job's id, or a redrive's name): known before RecordJob writes it down. */
+const batchExecutionArn = (executionName: string) => `${config.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
 
 /**
  * Cancels a batch job, whichever door asks (POST /jobs/{job_id}/cancel, the A2A CancelTask): the job ends CANCELLED
@@ -177,6 +187,78 @@ export async function cancelJob(jobId: string, reason: string, options: { owner?
     if (!(error instanceof ExecutionDoesNotExist)) throw error;
   }
   return { kind: 'cancelled', job: (await jobs.get(jobId)) ?? job };
+}
+
+export type RedriveOutcome =
+  | { kind: 'redriven'; job: JobRecord; companies: number }
+  /** No such job, or (with `owner`) another client's: the two look the same. */
+  | { kind: 'not_found' }
+  /** Still running (or already being redriven): nothing to redrive until it ends. */
+  | { kind: 'running'; job: JobRecord }
+  /** Every company completed. */
+  | { kind: 'nothing_to_redrive'; job: JobRecord }
+  /** A job of one company (researched again by asking again), or one recorded before redrives were possible. */
+  | { kind: 'not_redrivable'; job: JobRecord; reason: string }
+  | { kind: 'quota_exceeded'; refusal: QuotaRefusal };
+
+/**
+ * Runs an ended batch job's unfinished companies again (POST /jobs/{job_id}/redrive): those counted failed and those
+ * never counted (a canceled or failed batch), on a new execution of the coordinator over just those companies,
+ * under the same job. Step Functions' own RedriveExecution restarts a failed execution from the state that failed;
+ * Dossier's companies fail inside executions that succeed (each failure is caught and recorded as a result), so
+ * that would re-run nothing. The job's counters stay true throughout: a re-run company that completes moves from
+ * failed to completed (countOutcome), one that fails again stays failed once, and assembly rewrites the results files.
+ */
+export async function redriveJob(jobId: string, options: { owner?: string; chargeUnitsTo?: string } = {}): Promise<RedriveOutcome> {
+  const jobs = jobStore();
+  const results = resultStore();
+  const job = await jobs.get(jobId);
+  if (!job || (options.owner !== undefined && job.submitted_by !== options.owner)) return { kind: 'not_found' };
+  if (isOpen(job)) return { kind: 'running', job };
+  if (job.kind === 'single') return { kind: 'not_redrivable', job, reason: `job ${jobId} researched one company: ask POST /research/single again` };
+  const settings = await results.getJson<CompanyRunOptions>(jobKeys.settings(jobId, job.request_hash));
+  if (!settings) return { kind: 'not_redrivable', job, reason: `job ${jobId} was recorded before redrives were possible: submit its companies again` };
+
+  const outcomes = await jobs.countedOutcomes(jobId, job.total);
+  const again = (await results.getManifest(job.manifest_key)).filter((item) => outcomes.get(item.index) !== 'completed');
+  if (!again.length) return { kind: 'nothing_to_redrive', job };
+
+  let reservation: Reservation | undefined;
+  if (options.chargeUnitsTo) {
+    reservation = await reserveResearchUnits(options.chargeUnitsTo, again.length * singleResearchUnits(settings));
+    if (!reservation.granted) return { kind: 'quota_exceeded', refusal: reservation.refusal };
+  }
+  const release = async () => {
+    if (reservation?.granted) await reservation.release();
+  };
+
+  const redrive = (job.redrives ?? 0) + 1;
+  const items = { bucket: results.bucket, key: jobKeys.redriveManifest(jobId, redrive) };
+  const name = redriveExecutionName(jobId, redrive);
+  // The subset first: once the job reads SUBMITTED again, everything its execution needs is in place.
+  await results.putJson(items.key, again);
+  if (!(await jobs.reopenForRedrive(job, batchExecutionArn(name), new Date()))) {
+    await release();
+    const now = (await jobs.get(jobId)) ?? job;
+    return isOpen(now) ? { kind: 'running', job: now } : { kind: 'not_redrivable', job: now, reason: `job ${jobId} changed while its redrive was being prepared: try again` };
+  }
+  try {
+    await sfnClient().send(
+      new StartExecutionCommand({
+        stateMachineArn: config.stateMachineArn,
+        name,
+        input: JSON.stringify(executionInput(jobId, { bucket: results.bucket, key: job.manifest_key }, settings, items)),
+      }),
+    );
+  } catch (error) {
+    // Nothing ran: the job ends as it was, the units go back, and the same request can be made again.
+    logger.error('could not start the redrive', { jobId, redrive, error });
+    await jobs.restoreAfterRedrive(job, new Date());
+    await release();
+    throw error;
+  }
+  metrics.addMetric('CompaniesRedriven', 'Count', again.length);
+  return { kind: 'redriven', job: (await jobs.get(jobId)) ?? job, companies: again.length };
 }
 
 /** One company's run failed as a whole (not a provider failure, which the chain records as a failed result). */

@@ -57,7 +57,7 @@ export interface JobStore {
    * end is delivered anew), `redrives` one higher. Only from the status and redrive count the caller read, so two
    * redrives at once cannot both start; false when the job changed in between.
    */
-  reopenForRedrive(job: Pick<JobRecord, 'job_id' | 'status' | 'redrives'>, now: Date): Promise<boolean>;
+  reopenForRedrive(job: Pick<JobRecord, 'job_id' | 'status' | 'redrives'>, executionArn: string, now: Date): Promise<boolean>;
   /** Undoes reopenForRedrive when the redrive's execution could not start: the job ends as it was. */
   restoreAfterRedrive(previous: JobRecord, now: Date): Promise<void>;
   markFailed(jobId: string, error: string, now: Date): Promise<void>;
@@ -244,19 +244,21 @@ export class DynamoJobStore implements JobStore {
     return outcomes;
   }
 
-  async reopenForRedrive(job: Pick<JobRecord, 'job_id' | 'status' | 'redrives'>, now: Date): Promise<boolean> {
+  async reopenForRedrive(job: Pick<JobRecord, 'job_id' | 'status' | 'redrives'>, executionArn: string, now: Date): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { job_id: job.job_id },
-          UpdateExpression: 'SET #status = :submitted, redrives = :next, updated_at = :now REMOVE #error, finished_at, webhook',
+          // The redrive's execution from now on: a cancel stops that one, not the ended one before it.
+          UpdateExpression: 'SET #status = :submitted, redrives = :next, execution_arn = :arn, updated_at = :now REMOVE #error, finished_at, webhook',
           ConditionExpression: `#status = :was AND (${job.redrives ? '' : 'attribute_not_exists(redrives) OR '}redrives = :redrives)`,
           ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
           ExpressionAttributeValues: {
             ':submitted': 'SUBMITTED',
             ':was': job.status,
             ':next': (job.redrives ?? 0) + 1,
+            ':arn': executionArn,
             ':now': now.toISOString(),
             ':redrives': job.redrives ?? 0,
           },
@@ -270,7 +272,7 @@ export class DynamoJobStore implements JobStore {
   }
 
   async restoreAfterRedrive(previous: JobRecord, now: Date): Promise<void> {
-    const restored = { status: previous.status, finished_at: previous.finished_at, error: previous.error, webhook: previous.webhook };
+    const restored = { status: previous.status, execution_arn: previous.execution_arn, finished_at: previous.finished_at, error: previous.error, webhook: previous.webhook };
     const present = Object.entries(restored).filter(([, value]) => value !== undefined);
     await this.client.send(
       new UpdateCommand({

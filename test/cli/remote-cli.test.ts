@@ -70,6 +70,29 @@ describe('dossier submit and watch against the REST API', () => {
     expect(JSON.parse(single.stdout)).toMatchObject({ company_name: 'Brightgull Robotics', status: 'completed', data: { ceo: 'Mette Langgaard' } });
   });
 
+  it('redrives a canceled batch to the end, and says why a job cannot be canceled or redriven', async () => {
+    // Submitted and canceled over HTTP at once (a CLI process starts too slowly to catch a small batch running).
+    const token = await services.issuer.mintToken({ subject: services.issuer.clientId });
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const companies = Array.from({ length: 60 }, (_, i) => `Cli ${i} Resumers`);
+    const body = JSON.stringify({ companies, extraction_schema: JSON.parse(readFileSync('examples/schema.json', 'utf8')), max_iterations: 1 });
+    const { job_id: jobId } = (await (await fetch(`${services.restUrl}/research/batch`, { method: 'POST', headers, body })).json()) as { job_id: string };
+    expect((await fetch(`${services.restUrl}/jobs/${jobId}/cancel`, { method: 'POST', headers })).status).toBe(202);
+    await services.runtime.waitForJob(jobId);
+
+    const redriven = await dossier(['redrive', jobId, '--watch']);
+    expect(redriven.code, redriven.stderr).toBe(0);
+    expect(redriven.stdout.split('\n')[0]).toMatch(new RegExp(`^${jobId}: \\d+ compan(y runs|ies run) again$`));
+    expect(redriven.stdout.trim().split('\n').at(-1)).toMatch(/60\/60 .*\(completed\)/);
+
+    const again = await dossier(['redrive', jobId]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/HTTP 409: every company of job .* completed/);
+    const late = await dossier(['cancel', jobId]);
+    expect(late.code).toBe(2);
+    expect(late.stderr).toMatch(/HTTP 409: job .* already ended COMPLETED/);
+  });
+
   it('says what is missing before sending anything, and exits 2 on a refusal', async () => {
     const noCredentials = await dossier(['watch', '0b6c2c1e-0000-4000-8000-000000000000'], { DOSSIER_API_URL: services.restUrl });
     expect(noCredentials.code).toBe(2);

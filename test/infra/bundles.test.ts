@@ -34,7 +34,7 @@ afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 describe('function bundles', () => {
   it('exist for every handler', () => {
     expect(bundles.map((b) => path.basename(b.entry, '.ts')).sort()).toEqual(
-      ['a2a-task-events', 'api-authorizer', 'assemble-results', 'cancel-job', 'coordinator-agent', 'extraction', 'job-results', 'job-status', 'list-jobs', 'reflection', 'research', 'research-single', 'store-result', 'submit-batch', 'webhook-secret'],
+      ['a2a-task-events', 'api-authorizer', 'assemble-results', 'cancel-job', 'coordinator-agent', 'extraction', 'job-results', 'job-status', 'list-jobs', 'redrive-job', 'reflection', 'research', 'research-single', 'store-result', 'submit-batch', 'webhook-secret'],
     );
   });
 

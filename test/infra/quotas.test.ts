@@ -4,8 +4,9 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DossierStack } from '../../lib/dossier-stack';
 
-const ROUTES = ['submit-batch', 'research-single', 'job-status', 'list-jobs', 'job-results', 'cancel-job', 'webhook-secret'];
-const RESEARCH_ROUTES = ['submit-batch', 'research-single'];
+const ROUTES = ['submit-batch', 'research-single', 'job-status', 'list-jobs', 'job-results', 'cancel-job', 'redrive-job', 'webhook-secret'];
+// The routes that start research spend units: a redrive runs companies again.
+const RESEARCH_ROUTES = ['submit-batch', 'research-single', 'redrive-job'];
 
 function synth(context: Record<string, unknown> = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });

@@ -107,10 +107,10 @@ describe('reopening a job for a redrive', () => {
     await store.recordWebhook(jobId, { status: 'delivered', attempts: 1, at: new Date().toISOString() });
     const ended = (await store.get(jobId))!;
 
-    const both = await Promise.all([store.reopenForRedrive(ended, new Date()), store.reopenForRedrive(ended, new Date())]);
+    const both = await Promise.all([store.reopenForRedrive(ended, 'arn:redrive', new Date()), store.reopenForRedrive(ended, 'arn:redrive', new Date())]);
     expect(both.sort()).toEqual([false, true]);
     const reopened = (await store.get(jobId))!;
-    expect(reopened).toMatchObject({ status: 'SUBMITTED', redrives: 1, failed: 1, results_jsonl_key: 'j' });
+    expect(reopened).toMatchObject({ status: 'SUBMITTED', redrives: 1, failed: 1, results_jsonl_key: 'j', execution_arn: 'arn:redrive' });
     expect(reopened.webhook).toBeUndefined();
     expect(reopened.finished_at).toBeUndefined();
 
