@@ -13,6 +13,7 @@ import { FunctionUrlAuthType, InvokeMode, type FunctionUrl } from 'aws-cdk-lib/a
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { AgentFunction } from './agent-function';
+import { researchUnitsEnvironment } from './api';
 import type { Agents } from './agents';
 import type { Identity } from './identity';
 import { grantWebhookSecrets } from './webhook-secrets';
@@ -25,6 +26,8 @@ export interface A2aProps {
   jobsTable: ITable;
   tasksTable: ITable;
   bucket: IBucket;
+  /** The per-client counters: research an agent starts is charged to its caller's daily units, as through the API. */
+  quotasTable: ITable;
 }
 
 export class A2a extends Construct {
@@ -43,6 +46,11 @@ export class A2a extends Construct {
       for (const [key, value] of Object.entries(a2aEnvironment)) fn.addEnvironment(key, value);
       tasksTable.grantReadWriteData(fn);
     }
+    // A research round called directly spends searches: charged like any research (extraction and reflection
+    // spend tokens only, which the units do not count).
+    const units = researchUnitsEnvironment(this, props.quotasTable);
+    for (const [key, value] of Object.entries(units)) agents.research.addEnvironment(key, value);
+    props.quotasTable.grantReadWriteData(agents.research);
 
     // Lambda's maximum: one company's loop answers in minutes; the function must outlast the EXPRESS machine (5 min).
     this.coordinator = new AgentFunction(this, 'Coordinator', {
@@ -55,8 +63,10 @@ export class A2a extends Construct {
         JOBS_TABLE_NAME: jobsTable.tableName,
         STATE_MACHINE_ARN: workflow.stateMachine.stateMachineArn,
         COMPANY_STATE_MACHINE_ARN: workflow.companyMachine.stateMachineArn,
+        ...units,
       },
     });
+    props.quotasTable.grantReadWriteData(this.coordinator);
     tasksTable.grantReadWriteData(this.coordinator);
     jobsTable.grantReadWriteData(this.coordinator);
     bucket.grantReadWrite(this.coordinator, 'jobs/*');

@@ -56,6 +56,17 @@ function limitSetting(scope: Construct, name: string, value: unknown, fallback: 
   return limit;
 }
 
+/**
+ * The environment that lets a function charge research to its caller's daily units (lambdas/shared/quotas.ts):
+ * every door that starts research (the API's research routes, the A2A agents that research) gets the same one.
+ */
+export function researchUnitsEnvironment(scope: Construct, quotasTable: ITable, dailyResearchUnits?: number): Record<string, string> {
+  return {
+    QUOTAS_TABLE_NAME: quotasTable.tableName,
+    DAILY_RESEARCH_UNITS: String(limitSetting(scope, 'dailyResearchUnits', dailyResearchUnits, DEFAULT_DAILY_RESEARCH_UNITS)),
+  };
+}
+
 /** API Gateway models speak JSON Schema draft 4; the contract's zod schema is the one source. */
 export function requestModelSchema(contract: z.ZodType): JsonSchema {
   const { $schema: _dropped, ...schema } = z.toJSONSchema(contract, { target: 'draft-4', io: 'input' }) as Record<string, unknown>;
@@ -81,7 +92,8 @@ export class Api extends Construct {
       QUOTAS_TABLE_NAME: props.quotasTable.tableName,
       RATE_LIMIT_PER_MINUTE: String(limitSetting(this, 'rateLimitPerMinute', props.quotas?.rateLimitPerMinute, DEFAULT_RATE_LIMIT_PER_MINUTE)),
     };
-    const units = { DAILY_RESEARCH_UNITS: String(limitSetting(this, 'dailyResearchUnits', props.quotas?.dailyResearchUnits, DEFAULT_DAILY_RESEARCH_UNITS)) };
+    const { DAILY_RESEARCH_UNITS } = researchUnitsEnvironment(this, props.quotasTable, props.quotas?.dailyResearchUnits);
+    const units = { DAILY_RESEARCH_UNITS };
     const data = { BUCKET_NAME: props.bucket.bucketName, JOBS_TABLE_NAME: props.jobsTable.tableName, ...rate };
 
     this.submit = new AgentFunction(this, 'SubmitBatch', {

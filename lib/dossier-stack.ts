@@ -40,6 +40,7 @@ export class DossierStack extends Stack {
       identity: this.identity,
       jobsTable,
       tasksTable: this.storage.tasksTable,
+      quotasTable: this.storage.quotasTable,
       bucket,
     });
     this.api = new Api(this, 'Api', {

@@ -6,7 +6,9 @@ import { z } from 'zod';
 import { researchInputSchema, type ResearchInput, type ResearchOutput } from '../core/contracts';
 import { research } from '../core/research';
 import { researchAgent } from '../a2a/agent-catalog';
+import { InputProblem } from '../a2a/skill-executor';
 import { lambdaA2aAgent } from '../shared/a2a-runtime';
+import { reserveResearchUnits } from '../shared/quotas';
 import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
 import { languageModel, searchProvider } from '../shared/providers';
@@ -49,11 +51,13 @@ export async function researchCompany(input: ResearchInput, at: RawResultsLocati
 const agent = lambdaA2aAgent(researchAgent, () => [
   {
     contract: researchAgent.skills[0]!,
-    // A direct call has no job: its raw results are kept under the task's id.
-    run: async (input: ResearchInput, { taskId }) => ({
-      kind: 'completed',
-      output: await researchCompany(input, { jobId: `a2a-${taskId}`, index: 0, iteration: 1 }),
-    }),
+    // A direct call has no job: its raw results are kept under the task's id. Its searches are one round's,
+    // charged to the caller's daily research units like any research it starts.
+    run: async (input: ResearchInput, { taskId, caller }) => {
+      const reservation = await reserveResearchUnits(caller, input.max_queries);
+      if (!reservation.granted) throw new InputProblem(reservation.refusal.message);
+      return { kind: 'completed', output: await researchCompany(input, { jobId: `a2a-${taskId}`, index: 0, iteration: 1 }) };
+    },
   },
 ]);
 
