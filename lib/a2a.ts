@@ -40,7 +40,16 @@ export class A2a extends Construct {
     const { agents, workflow, identity, jobsTable, tasksTable, bucket } = props;
     if (!identity.tokenUrl) throw new Error('A2A agents need a token URL to publish in their cards: give the external issuer a tokenUrl');
     // None of these is a secret: the issuer, where its keys are, who the tokens are for, where to get one.
-    const a2aEnvironment = { ...identity.environment(), AUTH_TOKEN_URL: identity.tokenUrl, TASKS_TABLE_NAME: tasksTable.tableName };
+    // Who runs the deployment, named in every card when both are given (-c agentProviderName=… -c agentProviderUrl=…).
+    const providerName = this.node.tryGetContext('agentProviderName');
+    const providerUrl = this.node.tryGetContext('agentProviderUrl');
+    if (!providerName !== !providerUrl) throw new Error('agentProviderName and agentProviderUrl go together: give both or neither');
+    const a2aEnvironment = {
+      ...identity.environment(),
+      AUTH_TOKEN_URL: identity.tokenUrl,
+      TASKS_TABLE_NAME: tasksTable.tableName,
+      ...(providerName ? { AGENT_PROVIDER_NAME: String(providerName), AGENT_PROVIDER_URL: String(providerUrl) } : {}),
+    };
 
     for (const fn of [agents.research, agents.extraction, agents.reflection]) {
       for (const [key, value] of Object.entries(a2aEnvironment)) fn.addEnvironment(key, value);

@@ -63,6 +63,12 @@ export const config = {
   get agentPublicUrl() {
     return process.env.AGENT_PUBLIC_URL || undefined;
   },
+  /** Who runs this deployment, for the agent cards' `provider`: both set (`-c agentProviderName/agentProviderUrl`), or none. */
+  get agentProvider(): { organization: string; url: string } | undefined {
+    const organization = process.env.AGENT_PROVIDER_NAME;
+    const url = process.env.AGENT_PROVIDER_URL;
+    return organization && url ? { organization, url } : undefined;
+  },
   /** Unset: no search cache. */
   get searchCacheTableName() {
     return process.env.SEARCH_CACHE_TABLE_NAME || undefined;

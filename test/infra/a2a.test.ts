@@ -315,3 +315,21 @@ describe('outputs', () => {
     expect(url).toMatch(/^https:\/\/[^/]+\.auth\.[^/]+\.amazoncognito\.com\/oauth2\/token$/);
   });
 });
+
+describe('the cards’ provider', () => {
+  const agentEnvironments = (context: Record<string, unknown>) => {
+    const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+    const t = Template.fromStack(new DossierStack(app, 'Dossier'));
+    return Object.values(t.findResources('AWS::Lambda::Function'))
+      .filter((fn) => fn.Properties.Environment?.Variables?.AUTH_TOKEN_URL)
+      .map((fn) => fn.Properties.Environment.Variables as Record<string, unknown>);
+  };
+
+  it('reaches every agent from -c agentProviderName/agentProviderUrl, and is absent by default', () => {
+    const configured = agentEnvironments({ agentProviderName: 'Acme Research', agentProviderUrl: 'https://acme.example' });
+    expect(configured).toHaveLength(4);
+    for (const env of configured) expect(env).toMatchObject({ AGENT_PROVIDER_NAME: 'Acme Research', AGENT_PROVIDER_URL: 'https://acme.example' });
+    for (const env of agentEnvironments({})) expect(env.AGENT_PROVIDER_NAME).toBeUndefined();
+    expect(() => agentEnvironments({ agentProviderName: 'Acme Research' })).toThrow(/give both or neither/);
+  });
+});
