@@ -15,7 +15,6 @@ import {
   type JsonSchema,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -23,10 +22,13 @@ import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { batchRequestSchema, singleResearchRequestSchema } from '../lambdas/core/contracts';
+import { jobKeyPatterns } from '../lambdas/core/job-layout';
 import { DEFAULT_DAILY_RESEARCH_UNITS, DEFAULT_RATE_LIMIT_PER_MINUTE } from '../lambdas/core/quotas';
 import { AUTH_REALM } from '../lambdas/shared/identity';
 import { AgentFunction } from './agent-function';
+import { grantObjects, grantStopExecutions, grantTable } from './grants';
 import type { Identity } from './identity';
+import { JOBS_BY_CLIENT_INDEX } from './storage';
 import { grantWebhookSecrets } from './webhook-secrets';
 
 export interface ApiProps {
@@ -103,15 +105,17 @@ export class Api extends Construct {
       memorySize: 256,
       environment: data,
     });
-    props.bucket.grantPut(this.submit, 'jobs/*');
-    props.jobsTable.grantReadWriteData(this.submit);
+    // startBatchJob (lambdas/shared/research-jobs.ts): the manifest, then the job: read (a replay), created, failed.
+    grantObjects(this.submit, props.bucket, ['s3:PutObject'], [jobKeyPatterns.manifest]);
+    grantTable(this.submit, props.jobsTable, ['GetItem', 'PutItem', 'UpdateItem']);
     props.stateMachine.grantStartExecution(this.submit);
-    // The manifest in, the stored result back out.
-    props.bucket.grantPut(this.researchSingle, 'jobs/*');
-    props.bucket.grantRead(this.researchSingle, 'jobs/*');
-    props.jobsTable.grantReadWriteData(this.researchSingle);
+    // researchOneCompany: the manifest in, the stored result back out. No listing: S3 then answers a missing result
+    // with AccessDenied instead of NoSuchKey, and a run that SUCCEEDED has always stored its result.
+    grantObjects(this.researchSingle, props.bucket, ['s3:PutObject'], [jobKeyPatterns.manifest]);
+    grantObjects(this.researchSingle, props.bucket, ['s3:GetObject'], [jobKeyPatterns.result]);
+    grantTable(this.researchSingle, props.jobsTable, ['GetItem', 'PutItem', 'UpdateItem']);
     props.companyMachine.grantStartSyncExecution(this.researchSingle);
-    props.jobsTable.grantReadData(this.jobStatus);
+    grantTable(this.jobStatus, props.jobsTable, ['GetItem']);
 
     // Job control: the caller's jobs, links to their results, canceling one.
     this.listJobs = new AgentFunction(this, 'ListJobs', {
@@ -135,13 +139,13 @@ export class Api extends Construct {
       memorySize: 256,
       environment: { ...data, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
     });
-    // Grants include the table's indexes: the listing queries by_client.
-    props.jobsTable.grantReadData(this.listJobs);
-    props.jobsTable.grantReadData(this.jobResults);
-    // A presigned URL can do what its signer may: read the results objects, nothing else (no listing, no writes).
-    this.jobResults.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('jobs/*')] }));
-    props.jobsTable.grantReadWriteData(this.cancelJob);
-    props.stateMachine.grantExecution(this.cancelJob, 'states:StopExecution');
+    // The listing queries the caller's keys in by_client, then batch-gets the page's jobs from the table.
+    grantTable(this.listJobs, props.jobsTable, ['BatchGetItem'], { queryIndexes: [JOBS_BY_CLIENT_INDEX] });
+    grantTable(this.jobResults, props.jobsTable, ['GetItem']);
+    // A presigned URL can do what its signer may: read the two results files, nothing else (no listing, no writes).
+    grantObjects(this.jobResults, props.bucket, ['s3:GetObject'], [jobKeyPatterns.jsonl, jobKeyPatterns.csv]);
+    grantTable(this.cancelJob, props.jobsTable, ['GetItem', 'UpdateItem']);
+    grantStopExecutions(this.cancelJob, props.stateMachine);
 
     this.webhookSecret = new AgentFunction(this, 'WebhookSecret', {
       handler: 'webhook-secret',
@@ -151,8 +155,11 @@ export class Api extends Construct {
       environment: rate,
     });
     grantWebhookSecrets(this.webhookSecret, this);
+    // Every route counts its caller's request (one UpdateItem, lambdas/store/quota-store.ts); the research routes also
+    // reserve units, and read what is used when a reservation is refused.
     for (const route of [this.submit, this.researchSingle, this.jobStatus, this.listJobs, this.jobResults, this.cancelJob, this.webhookSecret]) {
-      props.quotasTable.grantReadWriteData(route);
+      const reservesUnits = route === this.submit || route === this.researchSingle;
+      grantTable(route, props.quotasTable, reservesUnits ? ['UpdateItem', 'GetItem'] : ['UpdateItem']);
     }
 
     this.authorizer = new AgentFunction(this, 'Authorizer', {

@@ -7,6 +7,10 @@ import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption, typ
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
+/** Index names, as the stores query them (JOBS_BY_CLIENT_INDEX, TASKS_BY_OWNER_INDEX in lambdas/store/). */
+export const JOBS_BY_CLIENT_INDEX = 'by_client';
+export const TASKS_BY_OWNER_INDEX = 'by_owner';
+
 export interface StorageProps {
   /** RETAIN keeps data when the stack is deleted; DESTROY suits throwaway stacks. */
   removalPolicy?: RemovalPolicy;
@@ -35,7 +39,7 @@ export class Storage extends Construct {
     // counting a company never writes to the index; the page's jobs are read from the table. Jobs without
     // submitted_by are not in it.
     this.jobsTable.addGlobalSecondaryIndex({
-      indexName: 'by_client',
+      indexName: JOBS_BY_CLIENT_INDEX,
       partitionKey: { name: 'submitted_by', type: AttributeType.STRING },
       sortKey: { name: 'created_at', type: AttributeType.STRING },
       projectionType: ProjectionType.KEYS_ONLY,
@@ -64,7 +68,7 @@ export class Storage extends Construct {
     // ListTasks: one agent's, tenant's and owner's tasks, newest status first. Only what the filters read is
     // projected, so counting every match for totalSize stays cheap; the page's tasks are read from the table.
     this.tasksTable.addGlobalSecondaryIndex({
-      indexName: 'by_owner',
+      indexName: TASKS_BY_OWNER_INDEX,
       partitionKey: { name: 'owner_scope', type: AttributeType.STRING },
       sortKey: { name: 'list_key', type: AttributeType.STRING },
       projectionType: ProjectionType.INCLUDE,

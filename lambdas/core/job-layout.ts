@@ -13,6 +13,20 @@ export const jobKeys = {
   csv: (jobId: string) => `jobs/${jobId}/results.csv`,
 };
 
+/**
+ * The same keys as IAM patterns, for the grants in lib/: `*` stands for what is named at run time (job id, request
+ * hash, company index). test/core/job-layout.test.ts checks that every key above matches its pattern.
+ */
+export const jobKeyPatterns = {
+  manifest: 'jobs/*/manifest-*.json',
+  rawResults: 'search-results/*',
+  /** As the `s3:prefix` of a listing: resultsPrefix. */
+  resultsPrefix: 'jobs/*/results/',
+  result: 'jobs/*/results/*',
+  jsonl: 'jobs/*/results.jsonl',
+  csv: 'jobs/*/results.csv',
+} satisfies Record<keyof typeof jobKeys, string>;
+
 /** The execution input: what every state reads. Bodies of companies stay in the S3 manifest. */
 export function executionInput(jobId: string, manifest: { bucket: string; key: string }, request: BatchRequest) {
   return {

@@ -44,6 +44,9 @@ function logicalIdOf(type: string, props: object = {}): string {
 const jobsTableId = () =>
   logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'job_id', KeyType: 'HASH' }] } });
 
+/** The data bucket, the stack's one bucket. */
+const dataBucketId = () => logicalIdOf('AWS::S3::Bucket');
+
 const functionId = (handler: string) =>
   logicalIdOf('AWS::Lambda::Function', { Metadata: { 'dossier:entry': `lambdas/handlers/${handler}.ts` } });
 
@@ -483,10 +486,16 @@ describe('API', () => {
     ]);
   });
 
-  it('lets the results function read results objects and do nothing else in the bucket', () => {
-    const bucketArn = { 'Fn::GetAtt': [logicalIdOf('AWS::S3::Bucket'), 'Arn'] };
+  it('lets the results function read the two results files and do nothing else in the bucket', () => {
+    const bucketArn = { 'Fn::GetAtt': [dataBucketId(), 'Arn'] };
     const s3 = roleStatements('job-results').filter((s) => [s.Action].flat().some((action: string) => action.startsWith('s3:')));
-    expect(s3).toEqual([{ Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/jobs/*']] } }]);
+    expect(s3).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: [{ 'Fn::Join': ['', [bucketArn, '/jobs/*/results.jsonl']] }, { 'Fn::Join': ['', [bucketArn, '/jobs/*/results.csv']] }],
+      },
+    ]);
   });
 
   it("lets the cancel function stop the coordinator's executions, and start none", () => {
@@ -513,5 +522,84 @@ describe('permissions', () => {
     const machine = { Ref: coordinator.logicalId };
     expect(allows(statementsOfFunctionRole('submit-batch'), 'states:StartExecution', machine)).toBe(true);
     expect(allows(statementsOfFunctionRole('job-status'), 'states:StartExecution', machine)).toBe(false);
+  });
+  /**
+   * What a function may do with Dossier's data, read from its role: actions by table (`jobs`, `jobs/index/by_client`…)
+   * and by bucket key pattern (`bucket/jobs/*\/results/*`; `bucket` alone for a listing, with its prefix).
+   */
+  function dataAccess(handler: string): Record<string, string[]> {
+    const tableNames: Record<string, string> = {
+      [jobsTableId()]: 'jobs',
+      [logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'cache_key', KeyType: 'HASH' }] } })]: 'search-cache',
+      [logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'quota_key', KeyType: 'HASH' }] } })]: 'quotas',
+      [logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'pk', KeyType: 'HASH' }]) } })]: 'tasks',
+      [dataBucketId()]: 'bucket',
+    };
+    const nameOf = (resource: any): string | undefined => {
+      const getAtt = resource?.['Fn::GetAtt'];
+      if (getAtt) return tableNames[getAtt[0]];
+      const join = resource?.['Fn::Join'];
+      if (join && join[1].length === 2) {
+        const base = nameOf(join[1][0]);
+        return base && `${base}${join[1][1]}`;
+      }
+      return undefined;
+    };
+    const access: Record<string, string[]> = {};
+    for (const statement of statementsOfFunctionRole(handler).filter((s) => s.Effect === 'Allow')) {
+      for (const resource of [statement.Resource].flat()) {
+        let name = nameOf(resource);
+        if (!name) continue;
+        const prefix = statement.Condition?.StringLike?.['s3:prefix'];
+        if (prefix) name = `${name} (prefix ${prefix})`;
+        access[name] = [...(access[name] ?? []), ...[statement.Action].flat()].sort();
+      }
+    }
+    return access;
+  }
+
+  const TASK_STORE = {
+    tasks: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    'tasks/index/by_owner': ['dynamodb:Query'],
+  };
+  const COUNTS_REQUESTS = { quotas: ['dynamodb:UpdateItem'] };
+  const RESERVES_UNITS = { quotas: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] };
+  const JOB_WRITER = { jobs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] };
+  const COUNTER = { jobs: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] };
+  const WRITES_MANIFEST = { 'bucket/jobs/*/manifest-*.json': ['s3:PutObject'] };
+
+  // Each function's actions are the ones its handler sends (lambdas/store/*.ts, lambdas/shared/*.ts): no Scan, no
+  // BatchWriteItem, no DeleteItem outside the A2A push configs, no listing but the assembly's, no object deleted.
+  it.each([
+    ['research', { 'search-cache': ['dynamodb:GetItem', 'dynamodb:PutItem'], ...TASK_STORE, 'bucket/search-results/*': ['s3:PutObject'] }],
+    ['extraction', TASK_STORE],
+    ['reflection', TASK_STORE],
+    [
+      'store-result',
+      { ...COUNTER, 'bucket/jobs/*/results/*': ['s3:PutObject'], 'bucket/jobs/*/results.jsonl': ['s3:PutObject'], 'bucket/jobs/*/results.csv': ['s3:PutObject'] },
+    ],
+    [
+      'assemble-results',
+      {
+        ...COUNTER,
+        'bucket/jobs/*/manifest-*.json': ['s3:GetObject'],
+        'bucket/jobs/*/results/*': ['s3:GetObject', 's3:PutObject'],
+        'bucket/jobs/*/results.jsonl': ['s3:PutObject'],
+        'bucket/jobs/*/results.csv': ['s3:PutObject'],
+        'bucket (prefix jobs/*/results/)': ['s3:ListBucket'],
+      },
+    ],
+    ['coordinator-agent', { ...TASK_STORE, ...JOB_WRITER, ...WRITES_MANIFEST, 'bucket/jobs/*/results/*': ['s3:GetObject'] }],
+    ['a2a-task-events', { ...COUNTER, tasks: ['dynamodb:PutItem', 'dynamodb:Query'] }],
+    ['submit-batch', { ...JOB_WRITER, ...RESERVES_UNITS, ...WRITES_MANIFEST }],
+    ['research-single', { ...JOB_WRITER, ...RESERVES_UNITS, ...WRITES_MANIFEST, 'bucket/jobs/*/results/*': ['s3:GetObject'] }],
+    ['job-status', { jobs: ['dynamodb:GetItem'], ...COUNTS_REQUESTS }],
+    ['list-jobs', { jobs: ['dynamodb:BatchGetItem'], [`jobs/index/${JOBS_BY_CLIENT_INDEX}`]: ['dynamodb:Query'], ...COUNTS_REQUESTS }],
+    ['job-results', { jobs: ['dynamodb:GetItem'], ...COUNTS_REQUESTS, 'bucket/jobs/*/results.jsonl': ['s3:GetObject'], 'bucket/jobs/*/results.csv': ['s3:GetObject'] }],
+    ['cancel-job', { ...COUNTER, ...COUNTS_REQUESTS }],
+    ['webhook-secret', COUNTS_REQUESTS],
+    ['api-authorizer', {}],
+  ] as [string, Record<string, string[]>][])('gives %s exactly the data access its handler uses', (handler, expected) => {
+    expect(dataAccess(handler)).toEqual(expected);
   });
 });
