@@ -1,5 +1,5 @@
 /** The REST API: submit a batch, research one company, read a job. Bearer tokens checked, bodies validated and calls throttled at the edge. */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -195,6 +195,22 @@ export class Api extends Construct {
       defaultMethodOptions: { authorizationType: AuthorizationType.CUSTOM, authorizer: tokenAuthorizer },
       cloudWatchRole: true,
     });
+    Validations.of(this.restApi).acknowledge(
+      {
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Every method has the TOKEN authorizer instead: it verifies JWTs of Cognito or of any OIDC issuer named at deploy time (a Cognito authorizer takes Cognito tokens only) and opens only the routes their scopes allow',
+      },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'No WAF web ACL by default (a monthly charge per ACL and rule): every route needs a bearer token, the stage is throttled and each client has a request rate and a daily budget; an ACL can be associated with the stage after deploying',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: "API Gateway's account-wide logging role: AWS's policy for it lets API Gateway write the log groups it creates for every API and stage",
+      },
+    );
 
     // A refused token gets a Bearer challenge (RFC 6750); a token lacking the scope hears which reason.
     this.restApi.addGatewayResponse('Unauthorized', {
@@ -217,10 +233,11 @@ export class Api extends Construct {
       templates: { 'application/json': '{"error":"invalid_request","message":"$util.escapeJavaScript($context.error.validationErrorString)"}' },
     });
 
-    const validateBody = new RequestValidator(this, 'BodyValidator', {
+    // Bodies against their models, and the parameters each method declares required (the job_id in the path).
+    const validator = new RequestValidator(this, 'RequestValidator', {
       restApi: this.restApi,
       validateRequestBody: true,
-      validateRequestParameters: false,
+      validateRequestParameters: true,
     });
     const batchModel = new Model(this, 'BatchRequestModel', {
       restApi: this.restApi,
@@ -237,22 +254,23 @@ export class Api extends Construct {
 
     const research = this.restApi.root.addResource('research');
     research.addResource('batch').addMethod('POST', new LambdaIntegration(this.submit), {
-      requestValidator: validateBody,
+      requestValidator: validator,
       requestModels: { 'application/json': batchModel },
     });
     research.addResource('single').addMethod('POST', new LambdaIntegration(this.researchSingle), {
-      requestValidator: validateBody,
+      requestValidator: validator,
       requestModels: { 'application/json': singleModel },
     });
     const jobs = this.restApi.root.addResource('jobs');
     jobs.addMethod('GET', new LambdaIntegration(this.listJobs), {
+      requestValidator: validator,
       requestParameters: { 'method.request.querystring.limit': false, 'method.request.querystring.next_token': false },
     });
     const job = jobs.addResource('{job_id}');
-    const jobPath = { 'method.request.path.job_id': true };
-    job.addMethod('GET', new LambdaIntegration(this.jobStatus), { requestParameters: jobPath });
-    job.addResource('results').addMethod('GET', new LambdaIntegration(this.jobResults), { requestParameters: jobPath });
-    job.addResource('cancel').addMethod('POST', new LambdaIntegration(this.cancelJob), { requestParameters: jobPath });
+    const jobPath = { requestValidator: validator, requestParameters: { 'method.request.path.job_id': true } };
+    job.addMethod('GET', new LambdaIntegration(this.jobStatus), jobPath);
+    job.addResource('results').addMethod('GET', new LambdaIntegration(this.jobResults), jobPath);
+    job.addResource('cancel').addMethod('POST', new LambdaIntegration(this.cancelJob), jobPath);
     this.restApi.root.addResource('webhooks').addResource('secret').addMethod('GET', new LambdaIntegration(this.webhookSecret));
   }
 }

@@ -181,9 +181,11 @@ export class Workflow extends Construct {
       stateMachineType: StateMachineType.STANDARD,
       tracingEnabled: true,
       timeout: Duration.hours(12),
+      // Every event (AwsSolutions-SF1): each state's timing shows which agent is slow, and an EXPRESS run has no history
+      // but these logs. Without execution data: the companies and their schemas stay out of the logs.
       logs: {
         destination: new LogGroup(this, 'CoordinatorLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
-        level: LogLevel.ERROR,
+        level: LogLevel.ALL,
         includeExecutionData: false,
       },
     });
@@ -199,7 +201,7 @@ export class Workflow extends Construct {
       timeout: Duration.seconds(COMPANY_MACHINE_TIMEOUT_SECONDS),
       logs: {
         destination: new LogGroup(this, 'CompanyMachineLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
-        level: LogLevel.ERROR,
+        level: LogLevel.ALL,
         includeExecutionData: false,
       },
     });

@@ -44,8 +44,8 @@ function logicalIdOf(type: string, props: object = {}): string {
 const jobsTableId = () =>
   logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'job_id', KeyType: 'HASH' }] } });
 
-/** The data bucket, the stack's one bucket. */
-const dataBucketId = () => logicalIdOf('AWS::S3::Bucket');
+/** The data bucket: the one whose server access logs go to the other. */
+const dataBucketId = () => logicalIdOf('AWS::S3::Bucket', { Properties: { LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'data-bucket/' }) } });
 
 const functionId = (handler: string) =>
   logicalIdOf('AWS::Lambda::Function', { Metadata: { 'dossier:entry': `lambdas/handlers/${handler}.ts` } });
@@ -99,32 +99,54 @@ describe('storage', () => {
     expect(environment.SEARCH_CACHE_TABLE_NAME).toEqual({ Ref: Object.keys(template.findResources('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'cache_key', KeyType: 'HASH' }] } }))[0] });
   });
 
-  it('encrypts the bucket and blocks every kind of public access', () => {
-    template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: Match.arrayWith([Match.objectLike({ ServerSideEncryptionByDefault: Match.anyValue() })]) },
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
-    });
+  it('encrypts both buckets (data, access logs) and blocks every kind of public access', () => {
+    const buckets = Object.entries(template.findResources('AWS::S3::Bucket')) as [string, CfnResource][];
+    expect(buckets).toHaveLength(2);
+    for (const [id, bucket] of buckets) {
+      expect(bucket.Properties, id).toMatchObject({
+        BucketEncryption: { ServerSideEncryptionConfiguration: [expect.objectContaining({ ServerSideEncryptionByDefault: expect.anything() })] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      });
+    }
   });
 
-  it('refuses plain-HTTP access to the bucket', () => {
-    const bucketId = logicalIdOf('AWS::S3::Bucket');
+  it('refuses plain-HTTP access to both buckets', () => {
+    for (const bucketId of Object.keys(template.findResources('AWS::S3::Bucket'))) {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: bucketId },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it("logs the data bucket's accesses to the access-logs bucket, which only S3's log delivery may write, for that bucket", () => {
+    const data = resources[dataBucketId()]!;
+    const logsId = (data.Properties.LoggingConfiguration.DestinationBucketName as { Ref: string }).Ref;
+    expect(logsId).not.toBe(dataBucketId());
+    expect(resources[logsId]!.Properties.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ ExpirationInDays: 90, Status: 'Enabled' })]);
+    // ACLs stay disabled on both: delivery is allowed by the bucket policy, from the data bucket of this account only.
+    expect(resources[logsId]!.Properties.AccessControl).toBeUndefined();
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      Bucket: { Ref: bucketId },
+      Bucket: { Ref: logsId },
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: 's3:PutObject',
+            Condition: Match.objectLike({ ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [dataBucketId(), 'Arn'] } } }),
+          }),
         ]),
       },
     });
   });
 
   it('expires raw search results but not the results themselves', () => {
-    const bucket = Object.values(template.findResources('AWS::S3::Bucket'))[0] as CfnResource;
+    const bucket = resources[dataBucketId()]!;
     const rules = bucket.Properties.LifecycleConfiguration.Rules as Record<string, unknown>[];
     const expiring = rules.filter((r) => r.ExpirationInDays !== undefined && r.Status === 'Enabled');
     expect(expiring.map((r) => r.Prefix)).toEqual(['search-results/']);
@@ -137,7 +159,7 @@ describe('functions', () => {
   });
 
   it('runs every function on arm64 Node.js 24 with active tracing, and each that keeps data with the bucket name', () => {
-    const bucketId = logicalIdOf('AWS::S3::Bucket');
+    const bucketId = dataBucketId();
     const functions = Object.entries(template.findResources('AWS::Lambda::Function')) as [string, CfnResource][];
     expect(functions.length).toBeGreaterThanOrEqual(HANDLERS.length);
     for (const [id, fn] of functions) {
@@ -201,7 +223,7 @@ describe('state machine', () => {
 
   it('fans the companies out over a Distributed Map reading the manifest from S3', () => {
     const map = states().ResearchCompanies!;
-    const bucketId = logicalIdOf('AWS::S3::Bucket');
+    const bucketId = dataBucketId();
     expect(map.Type).toBe('Map');
     expect(map.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED');
     expect(map.ItemReader).toMatchObject({
@@ -285,13 +307,14 @@ describe('company machine', () => {
   const processor = () => definition.States.ResearchCompanies!.ItemProcessor as { StartAt: string; States: Record<string, AslState> };
   const logGroupOf = (machine: CfnResource) => (machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 
-  it('is an EXPRESS machine of five minutes, traced, logging errors without execution data for a month', () => {
+  it('is an EXPRESS machine of five minutes, traced, logging every event without execution data for a month', () => {
     const machine = resources[companyMachine.logicalId]!;
     expect(companyMachine.type).toBe('EXPRESS');
     expect(machine.Properties.StateMachineType).toBe('EXPRESS');
     expect(companyMachine.definition.TimeoutSeconds).toBe(300);
     expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
-    expect(machine.Properties.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+    // An EXPRESS execution's history exists only in these logs; company data and schemas stay out of them.
+    expect(machine.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
     expect(resources[logGroupOf(machine)]!.Properties.RetentionInDays).toBe(30);
   });
 
@@ -523,6 +546,7 @@ describe('permissions', () => {
     expect(allows(statementsOfFunctionRole('submit-batch'), 'states:StartExecution', machine)).toBe(true);
     expect(allows(statementsOfFunctionRole('job-status'), 'states:StartExecution', machine)).toBe(false);
   });
+
   /**
    * What a function may do with Dossier's data, read from its role: actions by table (`jobs`, `jobs/index/by_client`…)
    * and by bucket key pattern (`bucket/jobs/*\/results/*`; `bucket` alone for a listing, with its prefix).
