@@ -1,10 +1,15 @@
 /** The Lambda functions of the pipeline: the three agents, storage, and the assembly after the map. */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { jobKeyPatterns } from '../lambdas/core/job-layout';
 import { AgentFunction } from './agent-function';
+import { grantListing, grantObjects, grantTable } from './grants';
+
+/** What the storage and assembly steps write: the companies' results and the results files. */
+const RESULT_KEYS = [jobKeyPatterns.result, jobKeyPatterns.jsonl, jobKeyPatterns.csv];
 
 export interface AgentsProps {
   jobsTable: ITable;
@@ -72,11 +77,29 @@ export class Agents extends Construct {
     this.tavilySecret.grantRead(this.research);
     this.anthropicSecret.grantRead(this.research);
     this.anthropicSecret.grantRead(this.extraction);
-    props.bucket.grantPut(this.research, 'search-results/*');
-    props.searchCacheTable.grantReadWriteData(this.research);
-    props.bucket.grantPut(this.storage, 'jobs/*');
-    props.jobsTable.grantReadWriteData(this.storage);
-    props.bucket.grantReadWrite(this.assemble, 'jobs/*');
-    props.jobsTable.grantReadWriteData(this.assemble);
+    // The keys are issued by Tavily and Anthropic: a new key is made at the provider and put in by hand (README).
+    for (const secret of [this.tavilySecret, this.anthropicSecret]) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'A third-party API key: only the provider can issue a new one, so a rotation function has nothing to do; a new key is put in with put-secret-value',
+      });
+    }
+
+    // Raw search results (lambdas/store/result-store.ts putRawResults); the search cache is read and written by key.
+    grantObjects(this.research, props.bucket, ['s3:PutObject'], [jobKeyPatterns.rawResults]);
+    grantTable(this.research, props.searchCacheTable, ['GetItem', 'PutItem']);
+
+    // One company's result, then its count in the job (countOutcomeAndRead: a conditional UpdateItem, a GetItem when
+    // it was counted before); a job of one company it also closes: results files, markCompleted.
+    grantObjects(this.storage, props.bucket, ['s3:PutObject'], RESULT_KEYS);
+    // Counting updates a progress item; closing a job of one company reads the job and its progress first.
+    grantTable(this.storage, props.jobsTable, ['UpdateItem', 'GetItem', 'BatchGetItem']);
+
+    // Reads the manifest and lists and reads the stored results; records a missing company as failed and writes the
+    // results files. Nothing is deleted.
+    grantObjects(this.assemble, props.bucket, ['s3:GetObject'], [jobKeyPatterns.manifest, jobKeyPatterns.result]);
+    grantObjects(this.assemble, props.bucket, ['s3:PutObject'], RESULT_KEYS);
+    grantListing(this.assemble, props.bucket, jobKeyPatterns.resultsPrefix);
+    grantTable(this.assemble, props.jobsTable, ['UpdateItem', 'GetItem']);
   }
 }

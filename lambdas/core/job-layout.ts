@@ -17,6 +17,22 @@ export const jobKeys = {
   csv: (jobId: string) => `jobs/${jobId}/results.csv`,
 };
 
+/**
+ * The same keys as IAM patterns, for the grants in lib/: `*` stands for what is named at run time (job id, request
+ * hash, company index). test/core/job-layout.test.ts checks that every key above matches its pattern.
+ */
+export const jobKeyPatterns = {
+  manifest: 'jobs/*/manifest-*.json',
+  settings: 'jobs/*/settings-*.json',
+  redriveManifest: 'jobs/*/redrive-*.json',
+  rawResults: 'search-results/*',
+  /** As the `s3:prefix` of a listing: resultsPrefix. */
+  resultsPrefix: 'jobs/*/results/',
+  result: 'jobs/*/results/*',
+  jsonl: 'jobs/*/results.jsonl',
+  csv: 'jobs/*/results.csv',
+} satisfies Record<keyof typeof jobKeys, string>;
+
 /** The settings of a job that every company's run reads. */
 export type CompanyRunOptions = Pick<BatchRequest, 'extraction_schema' | 'max_iterations' | 'max_queries' | 'search_provider'>;
 

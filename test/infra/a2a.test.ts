@@ -188,13 +188,19 @@ describe('function URLs', () => {
     }
   });
 
-  it('let every URL function read and write the tasks table', () => {
+  it("let every URL function do on the tasks table what the A2A task store does, and query by_owner, no other index", () => {
     const tasksTableId = onlyId('AWS::DynamoDB::Table', { Properties: { GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: 'by_owner' })]) } });
+    const tableArn = arnOf(tasksTableId);
+    const ownerIndex = { 'Fn::Join': ['', [tableArn, '/index/by_owner']] };
     for (const target of urlTargets()) {
-      const statements = statementsOfRole(target);
-      const onTasks = statements.filter((s) => s.Effect === 'Allow' && JSON.stringify(s.Resource).includes(JSON.stringify(arnOf(tasksTableId))));
-      const actions = onTasks.flatMap((s) => [s.Action].flat());
-      expect(actions, target).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
+      const statements = statementsOfRole(target).filter((s) => s.Effect === 'Allow');
+      const actionsOn = (resource: unknown) =>
+        statements.filter((s) => [s.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify(resource))).flatMap((s) => [s.Action].flat()).sort();
+      // lambdas/store/a2a-task-store.ts: Get, Put, Delete (push configs), Query per task, BatchGet (a ListTasks page).
+      expect(actionsOn(tableArn), target).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+      expect(actionsOn(ownerIndex), target).toEqual(['dynamodb:Query']);
+      const onTasksTable = statements.filter((s) => JSON.stringify(s.Resource).includes(JSON.stringify(tableArn)));
+      expect(JSON.stringify(onTasksTable.map((s) => s.Resource)), target).not.toContain('/index/*');
     }
   });
 });

@@ -44,6 +44,9 @@ function logicalIdOf(type: string, props: object = {}): string {
 const jobsTableId = () =>
   logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'job_id', KeyType: 'HASH' }] } });
 
+/** The data bucket: the one whose server access logs go to the other. */
+const dataBucketId = () => logicalIdOf('AWS::S3::Bucket', { Properties: { LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'data-bucket/' }) } });
+
 const functionId = (handler: string) =>
   logicalIdOf('AWS::Lambda::Function', { Metadata: { 'dossier:entry': `lambdas/handlers/${handler}.ts` } });
 
@@ -96,32 +99,54 @@ describe('storage', () => {
     expect(environment.SEARCH_CACHE_TABLE_NAME).toEqual({ Ref: Object.keys(template.findResources('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'cache_key', KeyType: 'HASH' }] } }))[0] });
   });
 
-  it('encrypts the bucket and blocks every kind of public access', () => {
-    template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: Match.arrayWith([Match.objectLike({ ServerSideEncryptionByDefault: Match.anyValue() })]) },
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
-    });
+  it('encrypts both buckets (data, access logs) and blocks every kind of public access', () => {
+    const buckets = Object.entries(template.findResources('AWS::S3::Bucket')) as [string, CfnResource][];
+    expect(buckets).toHaveLength(2);
+    for (const [id, bucket] of buckets) {
+      expect(bucket.Properties, id).toMatchObject({
+        BucketEncryption: { ServerSideEncryptionConfiguration: [expect.objectContaining({ ServerSideEncryptionByDefault: expect.anything() })] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      });
+    }
   });
 
-  it('refuses plain-HTTP access to the bucket', () => {
-    const bucketId = logicalIdOf('AWS::S3::Bucket');
+  it('refuses plain-HTTP access to both buckets', () => {
+    for (const bucketId of Object.keys(template.findResources('AWS::S3::Bucket'))) {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: bucketId },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it("logs the data bucket's accesses to the access-logs bucket, which only S3's log delivery may write, for that bucket", () => {
+    const data = resources[dataBucketId()]!;
+    const logsId = (data.Properties.LoggingConfiguration.DestinationBucketName as { Ref: string }).Ref;
+    expect(logsId).not.toBe(dataBucketId());
+    expect(resources[logsId]!.Properties.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ ExpirationInDays: 90, Status: 'Enabled' })]);
+    // ACLs stay disabled on both: delivery is allowed by the bucket policy, from the data bucket of this account only.
+    expect(resources[logsId]!.Properties.AccessControl).toBeUndefined();
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      Bucket: { Ref: bucketId },
+      Bucket: { Ref: logsId },
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: 's3:PutObject',
+            Condition: Match.objectLike({ ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [dataBucketId(), 'Arn'] } } }),
+          }),
         ]),
       },
     });
   });
 
   it('expires raw search results but not the results themselves', () => {
-    const bucket = Object.values(template.findResources('AWS::S3::Bucket'))[0] as CfnResource;
+    const bucket = resources[dataBucketId()]!;
     const rules = bucket.Properties.LifecycleConfiguration.Rules as Record<string, unknown>[];
     const expiring = rules.filter((r) => r.ExpirationInDays !== undefined && r.Status === 'Enabled');
     expect(expiring.map((r) => r.Prefix)).toEqual(['search-results/']);
@@ -134,7 +159,7 @@ describe('functions', () => {
   });
 
   it('runs every function on arm64 Node.js 24 with active tracing, and each that keeps data with the bucket name', () => {
-    const bucketId = logicalIdOf('AWS::S3::Bucket');
+    const bucketId = dataBucketId();
     const functions = Object.entries(template.findResources('AWS::Lambda::Function')) as [string, CfnResource][];
     expect(functions.length).toBeGreaterThanOrEqual(HANDLERS.length);
     for (const [id, fn] of functions) {
@@ -198,7 +223,7 @@ describe('state machine', () => {
 
   it('fans the companies out over a Distributed Map reading the manifest from S3', () => {
     const map = states().ResearchCompanies!;
-    const bucketId = logicalIdOf('AWS::S3::Bucket');
+    const bucketId = dataBucketId();
     expect(map.Type).toBe('Map');
     expect(map.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED');
     expect(map.ItemReader).toMatchObject({
@@ -282,13 +307,14 @@ describe('company machine', () => {
   const processor = () => definition.States.ResearchCompanies!.ItemProcessor as { StartAt: string; States: Record<string, AslState> };
   const logGroupOf = (machine: CfnResource) => (machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 
-  it('is an EXPRESS machine of five minutes, traced, logging errors without execution data for a month', () => {
+  it('is an EXPRESS machine of five minutes, traced, logging every event without execution data for a month', () => {
     const machine = resources[companyMachine.logicalId]!;
     expect(companyMachine.type).toBe('EXPRESS');
     expect(machine.Properties.StateMachineType).toBe('EXPRESS');
     expect(companyMachine.definition.TimeoutSeconds).toBe(300);
     expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
-    expect(machine.Properties.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+    // An EXPRESS execution's history exists only in these logs; company data and schemas stay out of them.
+    expect(machine.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
     expect(resources[logGroupOf(machine)]!.Properties.RetentionInDays).toBe(30);
   });
 
@@ -483,10 +509,16 @@ describe('API', () => {
     ]);
   });
 
-  it('lets the results function read results objects and do nothing else in the bucket', () => {
-    const bucketArn = { 'Fn::GetAtt': [logicalIdOf('AWS::S3::Bucket'), 'Arn'] };
+  it('lets the results function read the two results files and do nothing else in the bucket', () => {
+    const bucketArn = { 'Fn::GetAtt': [dataBucketId(), 'Arn'] };
     const s3 = roleStatements('job-results').filter((s) => [s.Action].flat().some((action: string) => action.startsWith('s3:')));
-    expect(s3).toEqual([{ Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/jobs/*']] } }]);
+    expect(s3).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: [{ 'Fn::Join': ['', [bucketArn, '/jobs/*/results.jsonl']] }, { 'Fn::Join': ['', [bucketArn, '/jobs/*/results.csv']] }],
+      },
+    ]);
   });
 
   it("lets the cancel function stop the coordinator's executions, and start none", () => {
@@ -513,5 +545,94 @@ describe('permissions', () => {
     const machine = { Ref: coordinator.logicalId };
     expect(allows(statementsOfFunctionRole('submit-batch'), 'states:StartExecution', machine)).toBe(true);
     expect(allows(statementsOfFunctionRole('job-status'), 'states:StartExecution', machine)).toBe(false);
+  });
+
+  /**
+   * What a function may do with Dossier's data, read from its role: actions by table (`jobs`, `jobs/index/by_client`…)
+   * and by bucket key pattern (`bucket/jobs/*\/results/*`; `bucket` alone for a listing, with its prefix).
+   */
+  function dataAccess(handler: string): Record<string, string[]> {
+    const tableNames: Record<string, string> = {
+      [jobsTableId()]: 'jobs',
+      [logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'cache_key', KeyType: 'HASH' }] } })]: 'search-cache',
+      [logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'quota_key', KeyType: 'HASH' }] } })]: 'quotas',
+      [logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'pk', KeyType: 'HASH' }]) } })]: 'tasks',
+      [dataBucketId()]: 'bucket',
+    };
+    const nameOf = (resource: any): string | undefined => {
+      const getAtt = resource?.['Fn::GetAtt'];
+      if (getAtt) return tableNames[getAtt[0]];
+      const join = resource?.['Fn::Join'];
+      if (join && join[1].length === 2) {
+        const base = nameOf(join[1][0]);
+        return base && `${base}${join[1][1]}`;
+      }
+      return undefined;
+    };
+    const access: Record<string, string[]> = {};
+    for (const statement of statementsOfFunctionRole(handler).filter((s) => s.Effect === 'Allow')) {
+      for (const resource of [statement.Resource].flat()) {
+        let name = nameOf(resource);
+        if (!name) continue;
+        const prefix = statement.Condition?.StringLike?.['s3:prefix'];
+        if (prefix) name = `${name} (prefix ${prefix})`;
+        access[name] = [...(access[name] ?? []), ...[statement.Action].flat()].sort();
+      }
+    }
+    return access;
+  }
+
+  const TASK_STORE = {
+    tasks: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    'tasks/index/by_owner': ['dynamodb:Query'],
+  };
+  const COUNTS_REQUESTS = { quotas: ['dynamodb:UpdateItem'] };
+  const RESERVES_UNITS = { quotas: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] };
+  // Reading a job is its item and its progress items (BatchGetItem, lambdas/store/job-store.ts).
+  const JOB_WRITER = { jobs: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] };
+  const COUNTER = { jobs: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'] };
+  const WRITES_MANIFEST = { 'bucket/jobs/*/manifest-*.json': ['s3:PutObject'] };
+  const WRITES_SETTINGS = { 'bucket/jobs/*/settings-*.json': ['s3:PutObject'] };
+
+  // Each function's actions are the ones its handler sends (lambdas/store/*.ts, lambdas/shared/*.ts): no Scan, no
+  // BatchWriteItem, no DeleteItem outside the A2A push configs, no listing but the assembly's, no object deleted.
+  it.each([
+    ['research', { 'search-cache': ['dynamodb:GetItem', 'dynamodb:PutItem'], ...TASK_STORE, ...RESERVES_UNITS, 'bucket/search-results/*': ['s3:PutObject'] }],
+    ['extraction', TASK_STORE],
+    ['reflection', TASK_STORE],
+    [
+      'store-result',
+      { ...COUNTER, 'bucket/jobs/*/results/*': ['s3:PutObject'], 'bucket/jobs/*/results.jsonl': ['s3:PutObject'], 'bucket/jobs/*/results.csv': ['s3:PutObject'] },
+    ],
+    [
+      'assemble-results',
+      {
+        jobs: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        'bucket/jobs/*/manifest-*.json': ['s3:GetObject'],
+        'bucket/jobs/*/results/*': ['s3:GetObject', 's3:PutObject'],
+        'bucket/jobs/*/results.jsonl': ['s3:PutObject'],
+        'bucket/jobs/*/results.csv': ['s3:PutObject'],
+        'bucket (prefix jobs/*/results/)': ['s3:ListBucket'],
+      },
+    ],
+    ['coordinator-agent', { ...TASK_STORE, ...JOB_WRITER, ...RESERVES_UNITS, ...WRITES_MANIFEST, ...WRITES_SETTINGS, 'bucket/jobs/*/results/*': ['s3:GetObject'] }],
+    ['a2a-task-events', { ...COUNTER, tasks: ['dynamodb:PutItem', 'dynamodb:Query'] }],
+    ['submit-batch', { ...JOB_WRITER, ...RESERVES_UNITS, ...WRITES_MANIFEST, ...WRITES_SETTINGS }],
+    [
+      'research-single',
+      { jobs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], ...RESERVES_UNITS, ...WRITES_MANIFEST, 'bucket/jobs/*/results/*': ['s3:GetObject'] },
+    ],
+    ['job-status', { jobs: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], ...COUNTS_REQUESTS }],
+    ['list-jobs', { jobs: ['dynamodb:BatchGetItem'], [`jobs/index/${JOBS_BY_CLIENT_INDEX}`]: ['dynamodb:Query'], ...COUNTS_REQUESTS }],
+    ['job-results', { jobs: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], ...COUNTS_REQUESTS, 'bucket/jobs/*/results.jsonl': ['s3:GetObject'], 'bucket/jobs/*/results.csv': ['s3:GetObject'] }],
+    ['cancel-job', { ...COUNTER, ...COUNTS_REQUESTS }],
+    [
+      'redrive-job',
+      { ...COUNTER, ...RESERVES_UNITS, 'bucket/jobs/*/manifest-*.json': ['s3:GetObject'], 'bucket/jobs/*/settings-*.json': ['s3:GetObject'], 'bucket/jobs/*/redrive-*.json': ['s3:PutObject'] },
+    ],
+    ['webhook-secret', COUNTS_REQUESTS],
+    ['api-authorizer', {}],
+  ] as [string, Record<string, string[]>][])('gives %s exactly the data access its handler uses', (handler, expected) => {
+    expect(dataAccess(handler)).toEqual(expected);
   });
 });
