@@ -100,6 +100,9 @@ export class Agents extends Construct {
     grantObjects(this.assemble, props.bucket, ['s3:GetObject'], [jobKeyPatterns.manifest, jobKeyPatterns.result]);
     grantObjects(this.assemble, props.bucket, ['s3:PutObject'], RESULT_KEYS);
     grantListing(this.assemble, props.bucket, jobKeyPatterns.resultsPrefix);
-    grantTable(this.assemble, props.jobsTable, ['UpdateItem', 'GetItem']);
+    // Reconciling the counters reads every progress item of the job (BatchGetItem) and counts what they lack.
+    grantTable(this.assemble, props.jobsTable, ['UpdateItem', 'GetItem', 'BatchGetItem']);
+    // The results files are multipart uploads: one that fails is aborted rather than left to the lifecycle rule.
+    grantObjects(this.assemble, props.bucket, ['s3:AbortMultipartUpload'], [jobKeyPatterns.jsonl, jobKeyPatterns.csv]);
   }
 }

@@ -22,10 +22,17 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { Agents } from './agents';
+import { LAMBDA_THROTTLED, LAMBDA_TIMED_OUT, LAMBDA_TRANSIENT_ERRORS } from './lambda-errors';
 
 /** Errors our handlers throw when a provider is rate-limited or down (see lambdas/providers/provider-error.ts). */
 export const PROVIDER_THROTTLED = 'ProviderThrottled';
 export const PROVIDER_UNAVAILABLE = 'ProviderUnavailable';
+
+/**
+ * Storage has no Catch: a storage step that keeps dying leaves its company unrecorded until the assembly records it
+ * as failed. It is idempotent, so it is given more tries than an agent step before that happens.
+ */
+export const STORAGE_TRANSIENT_ATTEMPTS = 6;
 
 export interface CompanyResearchStepsProps {
   agents: Pick<Agents, 'research' | 'extraction' | 'reflection' | 'storage'>;
@@ -43,7 +50,8 @@ export class CompanyResearchSteps extends Construct {
     super(scope, id);
     const { agents } = props;
 
-    const agentTask = (name: string, fn: IFunction, payload: Record<string, unknown>, resultPath: string, timeout: Duration) => {
+    /** `transientAttempts`: how often a crashed or unreachable invocation is tried again (storage tries hardest). */
+    const agentTask = (name: string, fn: IFunction, payload: Record<string, unknown>, resultPath: string, timeout: Duration, transientAttempts = 3) => {
       const task = new LambdaInvoke(this, name, {
         lambdaFunction: fn,
         payload: TaskInput.fromObject(payload),
@@ -53,7 +61,7 @@ export class CompanyResearchSteps extends Construct {
       });
       // Rate limits clear slowly: wait longer, spread the retries of many companies apart.
       task.addRetry({
-        errors: [PROVIDER_THROTTLED, 'Lambda.TooManyRequestsException'],
+        errors: [PROVIDER_THROTTLED, LAMBDA_THROTTLED],
         interval: Duration.seconds(5),
         backoffRate: 2,
         maxAttempts: 4,
@@ -62,10 +70,21 @@ export class CompanyResearchSteps extends Construct {
       });
       // Outages and slow calls: the task's own timeout, or the function's (Lambda reports Sandbox.Timedout).
       task.addRetry({
-        errors: [PROVIDER_UNAVAILABLE, Errors.TIMEOUT, 'Sandbox.Timedout'],
+        errors: [PROVIDER_UNAVAILABLE, Errors.TIMEOUT, LAMBDA_TIMED_OUT],
         interval: Duration.seconds(2),
         backoffRate: 2,
         maxAttempts: 3,
+        jitterStrategy: JitterType.FULL,
+      });
+      // A crashed runtime or a Lambda service hiccup says nothing about the company: run the step again. Every step is
+      // safe to repeat (research rewrites the same raw-results keys, storage overwrites and counts idempotently), and
+      // without this a crash would be caught below and record a company as failed that never failed.
+      task.addRetry({
+        errors: LAMBDA_TRANSIENT_ERRORS,
+        interval: Duration.seconds(1),
+        backoffRate: 2,
+        maxAttempts: transientAttempts,
+        maxDelay: Duration.seconds(30),
         jitterStrategy: JitterType.FULL,
       });
       return task;
@@ -115,13 +134,13 @@ export class CompanyResearchSteps extends Construct {
       outcome: 'completed',
       usage: JsonPath.objectAt('$.record.usage'),
       reflection: JsonPath.objectAt('$.reflection'),
-    }, '$', Duration.seconds(40));
+    }, '$', Duration.seconds(40), STORAGE_TRANSIENT_ATTEMPTS);
     const storeFailed = agentTask('RecordFailure', agents.storage, {
       ...storeFields,
       outcome: 'failed',
       usage: JsonPath.objectAt('$.usage'),
       error: JsonPath.objectAt('$.error'),
-    }, '$', Duration.seconds(40));
+    }, '$', Duration.seconds(40), STORAGE_TRANSIENT_ATTEMPTS);
 
     // The next round starts from the follow-up queries, with the record and the spend so far.
     const nextIteration = new Pass(this, 'NextIteration', {

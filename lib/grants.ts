@@ -37,7 +37,7 @@ export function grantTable(grantee: IGrantable, table: ITable, actions: TableAct
 export function grantObjects(
   grantee: IGrantable,
   bucket: IBucket,
-  actions: ('s3:GetObject' | 's3:PutObject')[],
+  actions: ('s3:GetObject' | 's3:PutObject' | 's3:AbortMultipartUpload')[],
   keys: string[],
   why = KEYS_NAMED_AT_RUN_TIME,
 ): void {

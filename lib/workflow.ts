@@ -14,6 +14,7 @@ import {
   DistributedMap,
   Errors,
   Fail,
+  JitterType,
   JsonPath,
   LogLevel,
   ResultWriterV2,
@@ -21,6 +22,7 @@ import {
   StateMachine,
   StateMachineType,
   TaskInput,
+  Timeout,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { DynamoAttributeValue, DynamoUpdateItem, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -28,6 +30,7 @@ import { COMPANY_MACHINE_TIMEOUT_SECONDS, firstIteration, jobKeyPatterns } from 
 import type { Agents } from './agents';
 import { CompanyResearchSteps } from './company-research';
 import { acknowledgeWildcard, executionsArn, KEYS_NAMED_AT_RUN_TIME } from './grants';
+import { LAMBDA_THROTTLED, LAMBDA_TIMED_OUT, LAMBDA_TRANSIENT_ERRORS } from './lambda-errors';
 
 export interface WorkflowProps {
   agents: Agents;
@@ -139,7 +142,21 @@ export class Workflow extends Construct {
       }),
       payloadResponseOnly: true,
       resultPath: '$.assembled',
+      // The function's own timeout, stated once: without a task timeout Step Functions has no bound of its own and
+      // the local interpreter imposes 60 s, which cut off the assembly of large batches.
+      taskTimeout: Timeout.duration(agents.assemble.timeout!),
     });
+    // Assembly is idempotent (it rewrites the same files and counts an unrecorded company once): a crashed or
+    // throttled invocation is simply run again rather than failing a job whose companies have all finished.
+    assemble.addRetry({
+      errors: [...LAMBDA_TRANSIENT_ERRORS, LAMBDA_THROTTLED],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 4,
+      jitterStrategy: JitterType.FULL,
+    });
+    // A timeout gets one more go (S3 may have been slow); a second one is a batch too big for one invocation.
+    assemble.addRetry({ errors: [Errors.TIMEOUT, LAMBDA_TIMED_OUT], interval: Duration.seconds(5), maxAttempts: 1 });
 
     const markDone = new DynamoUpdateItem(this, 'MarkJobDone', {
       table: jobsTable,

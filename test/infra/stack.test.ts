@@ -8,7 +8,9 @@ import { companyRunInput, executionInput } from '../../lambdas/core/job-layout';
 import { policyAllows, policyFor } from '../../lambdas/core/api-access';
 import { ALL_SCOPES } from '../../lambdas/core/scopes';
 import { JOBS_BY_CLIENT_INDEX } from '../../lambdas/store/job-store';
+import { STORAGE_TRANSIENT_ATTEMPTS } from '../../lib/company-research';
 import { DossierStack } from '../../lib/dossier-stack';
+import { LAMBDA_CRASH_ERRORS, LAMBDA_SERVICE_ERRORS } from '../../lib/lambda-errors';
 // The local runtime resolves the definition the way CloudFormation would; the assertions reuse it.
 import {
   companyMachineDefinition,
@@ -290,6 +292,36 @@ describe('state machine', () => {
     expect(states().MarkJobDone!.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
     expect(states().MarkJobDone!.End).toBe(true);
   });
+
+  it("bounds the assembly by its function's own timeout, and retries it when its invocation crashes or is throttled", () => {
+    const assembleId = functionId('assemble-results');
+    const timeout = resources[assembleId]!.Properties.Timeout as number;
+    template.hasResource('AWS::Lambda::Function', {
+      Metadata: Match.objectLike({ 'dossier:entry': 'lambdas/handlers/assemble-results.ts' }),
+      Properties: Match.objectLike({ Timeout: timeout }),
+    });
+    expect(timeout).toBeGreaterThanOrEqual(300);
+    const assemble = states().AssembleResults!;
+    expect(assemble.TimeoutSeconds).toBe(timeout);
+    const transient = (assemble.Retry as AslState[]).find((r) => r.ErrorEquals.includes('Runtime.ExitError'));
+    expect(transient?.ErrorEquals).toEqual(
+      expect.arrayContaining([...LAMBDA_SERVICE_ERRORS, ...LAMBDA_CRASH_ERRORS, 'Lambda.TooManyRequestsException']),
+    );
+    expect(transient!.MaxAttempts).toBeGreaterThanOrEqual(2);
+    expect(transient!.BackoffRate).toBeGreaterThan(1);
+  });
+
+  it.each(['Research', 'Extract', 'Reflect', 'StoreResult', 'RecordFailure'])(
+    '%s runs again, with backoff, when its Lambda invocation crashes or Lambda fails to run it',
+    (name) => {
+      const state = processor().States[name]!;
+      const transient = (state.Retry as AslState[]).find((r) => r.ErrorEquals.includes('Lambda.Unknown'));
+      expect(transient?.ErrorEquals).toEqual(expect.arrayContaining([...LAMBDA_SERVICE_ERRORS, ...LAMBDA_CRASH_ERRORS]));
+      expect(transient!.BackoffRate).toBeGreaterThan(1);
+      // Storing is idempotent and has no Catch behind it: it gets the most attempts.
+      expect(transient!.MaxAttempts).toBe(name === 'StoreResult' || name === 'RecordFailure' ? STORAGE_TRANSIENT_ATTEMPTS : 3);
+    },
+  );
 
   it('marks the job failed when the map or the assembly fails, and fails the execution', () => {
     for (const name of ['ResearchCompanies', 'AssembleResults']) {
@@ -607,11 +639,11 @@ describe('permissions', () => {
     [
       'assemble-results',
       {
-        jobs: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        ...COUNTER,
         'bucket/jobs/*/manifest-*.json': ['s3:GetObject'],
         'bucket/jobs/*/results/*': ['s3:GetObject', 's3:PutObject'],
-        'bucket/jobs/*/results.jsonl': ['s3:PutObject'],
-        'bucket/jobs/*/results.csv': ['s3:PutObject'],
+        'bucket/jobs/*/results.jsonl': ['s3:AbortMultipartUpload', 's3:PutObject'],
+        'bucket/jobs/*/results.csv': ['s3:AbortMultipartUpload', 's3:PutObject'],
         'bucket (prefix jobs/*/results/)': ['s3:ListBucket'],
       },
     ],
