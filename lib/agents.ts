@@ -4,14 +4,25 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { DEFAULT_PROVIDER_LIMITS, PROVIDER_LIMIT_ENVIRONMENT, type ProviderLimitName } from '../lambdas/core/provider-limits';
 import { AgentFunction } from './agent-function';
+import { limitSetting } from './settings';
 
 export interface AgentsProps {
   jobsTable: ITable;
+  /** The search cache, and the research steps' search journal. */
   searchCacheTable: ITable;
+  /** Counters of the providers' shared rate limits. */
+  rateLimitsTable: ITable;
   bucket: IBucket;
   /** The Claude model every LLM call uses. */
   llmModel: string;
+  /**
+   * The provider keys' limits, per minute, that all agents together keep to. By default the context's
+   * `-c searchRequestsPerMinute=… -c llmRequestsPerMinute=… -c llmInputTokensPerMinute=… -c llmOutputTokensPerMinute=…`,
+   * else lambdas/core/provider-limits.ts's (a production Tavily key, Anthropic's Tier 2).
+   */
+  providerLimits?: Partial<Record<ProviderLimitName, number>>;
 }
 
 export class Agents extends Construct {
@@ -31,7 +42,19 @@ export class Agents extends Construct {
     this.anthropicSecret = new Secret(this, 'AnthropicApiKey', { description: 'Anthropic API key used by the research and extraction agents' });
 
     const data = { BUCKET_NAME: props.bucket.bucketName, JOBS_TABLE_NAME: props.jobsTable.tableName, LLM_MODEL: props.llmModel };
-    const providers = { TAVILY_SECRET_ARN: this.tavilySecret.secretArn, ANTHROPIC_SECRET_ARN: this.anthropicSecret.secretArn };
+    // The limits go to both functions that call a provider; the Anthropic ones must agree, they share the budget.
+    const limits = Object.fromEntries(
+      (Object.keys(DEFAULT_PROVIDER_LIMITS) as ProviderLimitName[]).map((name) => [
+        PROVIDER_LIMIT_ENVIRONMENT[name],
+        String(limitSetting(this, name, props.providerLimits?.[name], DEFAULT_PROVIDER_LIMITS[name])),
+      ]),
+    );
+    const providers = {
+      TAVILY_SECRET_ARN: this.tavilySecret.secretArn,
+      ANTHROPIC_SECRET_ARN: this.anthropicSecret.secretArn,
+      PACING_TABLE_NAME: props.rateLimitsTable.tableName,
+      ...limits,
+    };
 
     // Timeouts are the seed's: research 120 s, extraction 60 s, reflection 30 s.
     this.research = new AgentFunction(this, 'Research', {
@@ -39,7 +62,12 @@ export class Agents extends Construct {
       description: 'Dossier research agent: searches the web and writes cited notes',
       timeout: Duration.seconds(120),
       memorySize: 1024,
-      environment: { ...data, ...providers, SEARCH_CACHE_TABLE_NAME: props.searchCacheTable.tableName },
+      environment: {
+        ...data,
+        ...providers,
+        SEARCH_CACHE_TABLE_NAME: props.searchCacheTable.tableName,
+        SEARCH_JOURNAL_TABLE_NAME: props.searchCacheTable.tableName,
+      },
     });
     this.extraction = new AgentFunction(this, 'Extraction', {
       handler: 'extraction',
@@ -74,6 +102,8 @@ export class Agents extends Construct {
     this.anthropicSecret.grantRead(this.extraction);
     props.bucket.grantPut(this.research, 'search-results/*');
     props.searchCacheTable.grantReadWriteData(this.research);
+    props.rateLimitsTable.grantReadWriteData(this.research);
+    props.rateLimitsTable.grantReadWriteData(this.extraction);
     props.bucket.grantPut(this.storage, 'jobs/*');
     props.jobsTable.grantReadWriteData(this.storage);
     props.bucket.grantReadWrite(this.assemble, 'jobs/*');

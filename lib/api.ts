@@ -27,6 +27,7 @@ import { DEFAULT_DAILY_RESEARCH_UNITS, DEFAULT_RATE_LIMIT_PER_MINUTE } from '../
 import { AUTH_REALM } from '../lambdas/shared/identity';
 import { AgentFunction } from './agent-function';
 import type { Identity } from './identity';
+import { limitSetting } from './settings';
 import { grantWebhookSecrets } from './webhook-secrets';
 
 export interface ApiProps {
@@ -46,14 +47,6 @@ export interface ApiProps {
    * lambdas/core/quotas.ts's defaults (100 a minute, 200,000 units a day).
    */
   quotas?: { rateLimitPerMinute?: number; dailyResearchUnits?: number };
-}
-
-/** A limit from props or context: a positive whole number, or the synth fails saying which. */
-function limitSetting(scope: Construct, name: string, value: unknown, fallback: number): number {
-  const chosen = value ?? scope.node.tryGetContext(name) ?? fallback;
-  const limit = Number(chosen);
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`${name} must be a positive whole number, not ${JSON.stringify(chosen)}`);
-  return limit;
 }
 
 /** API Gateway models speak JSON Schema draft 4; the contract's zod schema is the one source. */

@@ -17,6 +17,7 @@ export class Storage extends Construct {
   readonly searchCacheTable: Table;
   readonly tasksTable: Table;
   readonly quotasTable: Table;
+  readonly rateLimitsTable: Table;
   readonly bucket: Bucket;
 
   constructor(scope: Construct, id: string, props: StorageProps = {}) {
@@ -73,6 +74,10 @@ export class Storage extends Construct {
 
     // Per-client counters (lambdas/store/quota-store.ts): `<client>#<minute>` requests, `<client>#<day>` research units.
     this.quotasTable = transientTable('QuotasTable', { partitionKey: { name: 'quota_key', type: AttributeType.STRING } });
+
+    // The providers' shared rate limits (lambdas/store/rate-limit-store.ts): `<provider key>#<slot length>#<slot>`
+    // counters of requests and tokens, one item per second or so, kept an hour.
+    this.rateLimitsTable = transientTable('RateLimitsTable', { partitionKey: { name: 'limit_key', type: AttributeType.STRING } });
 
     this.bucket = new Bucket(this, 'DataBucket', {
       encryption: BucketEncryption.S3_MANAGED,
