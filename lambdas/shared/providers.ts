@@ -1,16 +1,18 @@
 /**
  * Builds the configured providers once per container: the adapter, paced to the provider key's shared rate limit,
- * behind the search cache.
+ * behind the search cache; and for each research step, the step's search journal in front.
  */
 import { apiKey, config, providerLimitKey } from './config';
 import { createAnthropicModel } from '../providers/anthropic-model';
 import { withSearchCache } from '../providers/cached-search';
 import { withModelPacing, withSearchPacing, type PacingOptions } from '../providers/pacing';
 import { createRateLimiter, type Cost, type RateLimits } from '../providers/rate-limiter';
+import { withSearchJournal, type ResearchStep } from '../providers/search-journal';
 import { createTavilySearch } from '../providers/tavily-search';
 import { LARGEST_LLM_REQUEST } from '../core/provider-limits';
 import { DynamoRateLimitStore } from '../store/rate-limit-store';
 import { DynamoSearchCache } from '../store/search-cache-store';
+import { DynamoSearchJournal } from '../store/search-journal-store';
 import { documentClient } from './aws-clients';
 import { invocationDeadline } from './invocation-deadline';
 import { logger } from './observability';
@@ -51,6 +53,16 @@ export function searchProvider(): Promise<SearchProvider> {
     });
   });
   return search;
+}
+
+/** The search provider for one research step: answers the step already had are not bought again on its retry. */
+export async function stepSearchProvider(step: ResearchStep): Promise<SearchProvider> {
+  const provider = await searchProvider();
+  const table = config.searchJournalTableName;
+  if (!table) return provider;
+  return withSearchJournal(provider, new DynamoSearchJournal(documentClient(), table), step, {
+    onJournalError: (error) => logger.warn('search journal unavailable; a retry may search again', { error }),
+  });
 }
 
 export function languageModel(): Promise<LanguageModel> {
