@@ -93,17 +93,45 @@ export function estimateInputTokens(request: WriteRequest | StructuredRequest): 
   return Math.ceil((request.system.length + request.prompt.length + tool) / 3);
 }
 
+/**
+ * Output tokens to reserve for a call: what answers have been using (half again the share of max_tokens they used so
+ * far, a quarter before the first answer), never more than max_tokens. Not max_tokens itself, although Anthropic counts
+ * that until the answer comes: settling gives unused tokens back to the slot they were reserved in, and a call that
+ * outlasts its slot gives them back too late, so reserving max_tokens would cap output far below the limit. An answer
+ * longer than its reservation is counted in full when it comes.
+ */
+function outputEstimator() {
+  let asked = 0;
+  let used = 0;
+  return {
+    estimate(maxTokens: number): number {
+      const share = asked > 0 ? Math.min(1, Math.max(0.05, (1.5 * used) / asked)) : 0.25;
+      return Math.max(1, Math.ceil(maxTokens * share));
+    },
+    observe(maxTokens: number, outputTokens: number) {
+      asked += maxTokens;
+      used += outputTokens;
+    },
+  };
+}
+
 export function withModelPacing(model: LanguageModel, options: PacingOptions): LanguageModel {
-  // Output is reserved at max_tokens, as Anthropic itself counts it until the answer says how many were used.
-  const cost = (request: WriteRequest): Cost => ({
-    requests: 1,
-    input_tokens: estimateInputTokens(request),
-    output_tokens: request.maxTokens,
-  });
-  const used = ({ usage }: { usage: TokenUsage }): Cost => ({ input_tokens: usage.input_tokens, output_tokens: usage.output_tokens });
+  const output = outputEstimator();
+  const paced = <R extends { usage: TokenUsage }>(request: WriteRequest, call: () => Promise<R>) =>
+    pacedCall(
+      options,
+      { requests: 1, input_tokens: estimateInputTokens(request), output_tokens: output.estimate(request.maxTokens) },
+      call,
+      ({ usage }) => {
+        output.observe(request.maxTokens, usage.output_tokens);
+        return { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens };
+      },
+      // A failed call produced no output.
+      { output_tokens: 0 },
+    );
   return {
     model: model.model,
-    write: (request) => pacedCall(options, cost(request), () => model.write(request), used, { output_tokens: 0 }),
-    structured: (request) => pacedCall(options, cost(request), () => model.structured(request), used, { output_tokens: 0 }),
+    write: (request) => paced(request, () => model.write(request)),
+    structured: (request) => paced(request, () => model.structured(request)),
   };
 }

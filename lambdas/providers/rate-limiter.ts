@@ -171,7 +171,14 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
             options.onStoreError?.(error);
             return { at, settle: async () => undefined };
           }
-          if (added) return reservation(slot, at, fits.take);
+          if (added) {
+            // A write that came back late (an overloaded instance or table) would send the request past the slack that
+            // covers the trip to the provider: give the place back and take a current one.
+            const late = now() - (slot + 1) * plan.slotMs;
+            if (late <= plan.slotMs / 2) return reservation(slot, at, fits.take);
+            await reservation(slot, at, fits.take).settle(Object.fromEntries(DIMENSIONS.map((d) => [d, 0])));
+            continue;
+          }
         }
         // Spent: try again in the next slot, at a random point of it so waiters spread out. Those who have waited
         // longer come earlier in the slot, which keeps the order roughly first come, first served.

@@ -180,18 +180,25 @@ describe('LLM pacing', () => {
   }
   const request = { system: 'You write notes.', prompt: 'x'.repeat(3_000), maxTokens: 1_024 };
 
-  it('reserves an estimate of the input and max_tokens of output, then counts what the answer says was used', async () => {
+  it('reserves estimates of input and output, then counts what the answer says was used', async () => {
     const clock = fakeClock();
     const { options, items } = pacingWith(clock, { requests: 1_000, input_tokens: 450_000, output_tokens: 90_000 });
     const estimate = estimateInputTokens(request);
     expect(estimate).toBeGreaterThan(3_000 / 4); // more than the stand-in's (and most English text's) four characters a token
 
-    let during: Cost | undefined;
-    const model = recordingModel();
-    const spy: LanguageModel = { ...model, write: async (r) => ((during = { ...[...items.values()][0] }), model.write(r)) };
-    await withModelPacing(spy, options).write(request);
-    expect(during).toEqual({ requests: 1, input_tokens: estimate, output_tokens: 1_024 });
+    const reserved: Cost[] = [];
+    const model = recordingModel({ input_tokens: 900, output_tokens: 150 });
+    const spy: LanguageModel = { ...model, write: async (r) => (reserved.push({ ...[...items.values()].at(-1) }), model.write(r)) };
+    const paced = withModelPacing(spy, options);
+    await paced.write(request);
+    // Output: a quarter of max_tokens before any answer was seen.
+    expect(reserved[0]).toEqual({ requests: 1, input_tokens: estimate, output_tokens: 256 });
     expect([...items.values()]).toEqual([{ requests: 1, input_tokens: 900, output_tokens: 150 }]);
+
+    // Then half again what answers used: 150 of 1,024, so 225.
+    clock.now += 60_000;
+    await paced.write(request);
+    expect(reserved[1]).toEqual({ requests: 1, input_tokens: estimate, output_tokens: 225 });
   });
 
   it('retries an outage as the SDK would have (twice), each attempt paced, and gives back a failed call’s output', async () => {

@@ -4,7 +4,7 @@
  * try at chosen instants (a bound equal to the instant means "do not wait"), and waiting runs on a fake clock.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
@@ -31,13 +31,14 @@ import { virtualTime } from '../support/virtual-time';
 let aws: EmbeddedAws;
 let client: DynamoDBDocumentClient;
 let store: DynamoRateLimitStore;
+let tableName: string;
 
 beforeAll(async () => {
   const app = new App();
   const stack = new Stack(app, 'RateLimitTest');
   const storage = new Storage(stack, 'Storage');
   aws = await startEmbeddedAws(Template.fromStack(stack).toJSON() as CfnTemplate);
-  const tableName = localName(stack.getLogicalId(storage.rateLimitsTable.node.defaultChild as CfnTable));
+  tableName = localName(stack.getLogicalId(storage.rateLimitsTable.node.defaultChild as CfnTable));
   client = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint: aws.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
   );
@@ -193,6 +194,29 @@ describe('waiting for the limit', () => {
     expect(error).toMatchObject({ name: 'ProviderThrottled', provider: 'tavily' });
     expect((error as ProviderError).retryAfterMs).toBeGreaterThan(100);
     expect(sleeps).toEqual([]);
+  });
+
+  it('gives back a place won by a write that came back too late, and takes a current one', async () => {
+    const clock = { now: START };
+    let writes = 0;
+    // The first write takes a slot and a half to come back (an overloaded instance, a throttled table).
+    const slow: RateLimitStore = {
+      tryAdd: async (...args) => {
+        const added = await store.tryAdd(...args);
+        if (writes++ === 0) clock.now += 1_500;
+        return added;
+      },
+      adjust: (...args) => store.adjust(...args),
+    };
+    const key = `late-${++keys}`;
+    const limiter = createRateLimiter({ provider: 'tavily', key, limits: { requests: 62 }, store: slow, now: () => clock.now, random: () => 0.5 });
+    const reservation = await limiter.acquire({ requests: 1 }, START + 10_000);
+    const firstSlot = Math.floor(START / limiter.plan.slotMs);
+    expect(Math.floor(reservation.at / limiter.plan.slotMs)).toBe(firstSlot + 1);
+    expect(writes).toBe(2);
+    // The late place was given back: the first slot holds nothing.
+    const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: { limit_key: `${key}#1000#${firstSlot}` } }));
+    expect(Item?.requests).toBe(0);
   });
 
   it('lets the call through, and says why, when the store fails: a broken limit must not stop research', async () => {
