@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { CompanyResult } from '../lambdas/core/contracts';
 import { jobKeys } from '../lambdas/core/job-layout';
 import { startLocalRuntime } from '../local/runtime';
+import { pacingRuntimeOptions, rateOptions, rateReport } from './rates';
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     // Simulated provider round trips, to see what the Map's concurrency makes of real latencies.
     'search-latency-ms': { type: 'string', default: '0' },
     'llm-latency-ms': { type: 'string', default: '0' },
+    ...rateOptions,
   },
 });
 const count = Number(values.companies);
@@ -35,6 +37,7 @@ const runtime = await startLocalRuntime({
   logLevel: 'ERROR',
   searchCache: values.cache,
   standInLatencyMs: { tavily: Number(values['search-latency-ms']), anthropic: Number(values['llm-latency-ms']) },
+  ...pacingRuntimeOptions(values),
 });
 const ready = Date.now();
 const submitted = await runtime.api.submitBatch({ companies, extraction_schema: schema, max_iterations: Number(values.iterations) });
@@ -49,6 +52,7 @@ const results = (await runtime.results.getText(jobKeys.jsonl(submitted.body.job_
   .map((l) => JSON.parse(l) as CompanyResult);
 const job = (await runtime.api.getJob(submitted.body.job_id)).body;
 const sent = runtime.standInRequests()!;
+const rates = rateReport(runtime);
 await runtime.stop();
 
 const seconds = (finished - ready) / 1000;
@@ -65,4 +69,5 @@ console.log(`  complete records:   ${results.filter((r) => r.complete).length}`)
 console.log(`  search queries:     ${(results.reduce((s, r) => s + r.cost.search_queries, 0) / count).toFixed(2)} per company, ${sent.tavily} sent to the search provider`);
 console.log(`  LLM tokens:         ${(llmTokens / count).toFixed(0)} per company`);
 console.log(`  est. provider cost: $${(results.reduce((s, r) => s + r.cost.usd, 0) / count).toFixed(4)} per company (list prices)`);
+for (const line of rates) console.log(line);
 console.log(`  peak RSS:           ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);

@@ -5,18 +5,29 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { jobKeyPatterns } from '../lambdas/core/job-layout';
+import { DEFAULT_PROVIDER_LIMITS, PROVIDER_LIMIT_ENVIRONMENT, type ProviderLimitName } from '../lambdas/core/provider-limits';
 import { AgentFunction } from './agent-function';
 import { grantListing, grantObjects, grantTable } from './grants';
+import { limitSetting } from './settings';
 
 /** What the storage and assembly steps write: the companies' results and the results files. */
 const RESULT_KEYS = [jobKeyPatterns.result, jobKeyPatterns.jsonl, jobKeyPatterns.csv];
 
 export interface AgentsProps {
   jobsTable: ITable;
+  /** The search cache, and the research steps' search journal. */
   searchCacheTable: ITable;
+  /** Counters of the providers' shared rate limits. */
+  rateLimitsTable: ITable;
   bucket: IBucket;
   /** The Claude model every LLM call uses. */
   llmModel: string;
+  /**
+   * The provider keys' limits, per minute, that all agents together keep to. By default the context's
+   * `-c searchRequestsPerMinute=… -c llmRequestsPerMinute=… -c llmInputTokensPerMinute=… -c llmOutputTokensPerMinute=…`,
+   * else lambdas/core/provider-limits.ts's (a production Tavily key, Anthropic's Tier 2).
+   */
+  providerLimits?: Partial<Record<ProviderLimitName, number>>;
 }
 
 export class Agents extends Construct {
@@ -36,7 +47,19 @@ export class Agents extends Construct {
     this.anthropicSecret = new Secret(this, 'AnthropicApiKey', { description: 'Anthropic API key used by the research and extraction agents' });
 
     const data = { BUCKET_NAME: props.bucket.bucketName, JOBS_TABLE_NAME: props.jobsTable.tableName, LLM_MODEL: props.llmModel };
-    const providers = { TAVILY_SECRET_ARN: this.tavilySecret.secretArn, ANTHROPIC_SECRET_ARN: this.anthropicSecret.secretArn };
+    // The limits go to both functions that call a provider; the Anthropic ones must agree, they share the budget.
+    const limits = Object.fromEntries(
+      (Object.keys(DEFAULT_PROVIDER_LIMITS) as ProviderLimitName[]).map((name) => [
+        PROVIDER_LIMIT_ENVIRONMENT[name],
+        String(limitSetting(this, name, props.providerLimits?.[name], DEFAULT_PROVIDER_LIMITS[name])),
+      ]),
+    );
+    const providers = {
+      TAVILY_SECRET_ARN: this.tavilySecret.secretArn,
+      ANTHROPIC_SECRET_ARN: this.anthropicSecret.secretArn,
+      PACING_TABLE_NAME: props.rateLimitsTable.tableName,
+      ...limits,
+    };
 
     // Timeouts are the seed's: research 120 s, extraction 60 s, reflection 30 s.
     this.research = new AgentFunction(this, 'Research', {
@@ -44,7 +67,12 @@ export class Agents extends Construct {
       description: 'Dossier research agent: searches the web and writes cited notes',
       timeout: Duration.seconds(120),
       memorySize: 1024,
-      environment: { ...data, ...providers, SEARCH_CACHE_TABLE_NAME: props.searchCacheTable.tableName },
+      environment: {
+        ...data,
+        ...providers,
+        SEARCH_CACHE_TABLE_NAME: props.searchCacheTable.tableName,
+        SEARCH_JOURNAL_TABLE_NAME: props.searchCacheTable.tableName,
+      },
     });
     this.extraction = new AgentFunction(this, 'Extraction', {
       handler: 'extraction',
@@ -104,5 +132,9 @@ export class Agents extends Construct {
     grantTable(this.assemble, props.jobsTable, ['UpdateItem', 'GetItem', 'BatchGetItem']);
     // The results files are multipart uploads: one that fails is aborted rather than left to the lifecycle rule.
     grantObjects(this.assemble, props.bucket, ['s3:AbortMultipartUpload'], [jobKeyPatterns.jsonl, jobKeyPatterns.csv]);
+
+    // The providers' shared rate limits (lambdas/store/rate-limit-store.ts): conditional ADDs on the limit's slots.
+    grantTable(this.research, props.rateLimitsTable, ['UpdateItem']);
+    grantTable(this.extraction, props.rateLimitsTable, ['UpdateItem']);
   }
 }

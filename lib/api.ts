@@ -28,6 +28,7 @@ import { AUTH_REALM } from '../lambdas/shared/identity';
 import { AgentFunction } from './agent-function';
 import { grantObjects, grantStopExecutions, grantTable, type TableAction } from './grants';
 import type { Identity } from './identity';
+import { limitSetting } from './settings';
 import { JOBS_BY_CLIENT_INDEX } from './storage';
 import { grantWebhookSecrets } from './webhook-secrets';
 
@@ -50,21 +51,13 @@ export interface ApiProps {
   quotas?: { rateLimitPerMinute?: number; dailyResearchUnits?: number };
 }
 
-/** A limit from props or context: a positive whole number, or the synth fails saying which. */
-function limitSetting(scope: Construct, name: string, value: unknown, fallback: number): number {
-  const chosen = value ?? scope.node.tryGetContext(name) ?? fallback;
-  const limit = Number(chosen);
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`${name} must be a positive whole number, not ${JSON.stringify(chosen)}`);
-  return limit;
-}
+/** What reserving research units takes on the quotas table: the reservation, and the read when it is refused. */
+export const RESERVES_UNITS: TableAction[] = ['UpdateItem', 'GetItem'];
 
 /**
  * The environment that lets a function charge research to its caller's daily units (lambdas/shared/quotas.ts):
  * every door that starts research (the API's research routes, the A2A agents that research) gets the same one.
  */
-/** What reserving research units takes on the quotas table: the reservation, and the read when it is refused. */
-export const RESERVES_UNITS: TableAction[] = ['UpdateItem', 'GetItem'];
-
 export function researchUnitsEnvironment(scope: Construct, quotasTable: ITable, dailyResearchUnits?: number): Record<string, string> {
   return {
     QUOTAS_TABLE_NAME: quotasTable.tableName,

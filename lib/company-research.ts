@@ -59,12 +59,14 @@ export class CompanyResearchSteps extends Construct {
         resultPath,
         taskTimeout: Timeout.duration(timeout),
       });
-      // Rate limits clear slowly: wait longer, spread the retries of many companies apart.
+      // Rate limits clear slowly: wait longer, spread the retries of many companies apart. A ProviderThrottled mostly
+      // comes from the agents' own pacing when the shared limit stayed spent for as long as a task may wait: a batch
+      // that asks for far more than the limit queues here, so it gets more attempts than an outage.
       task.addRetry({
         errors: [PROVIDER_THROTTLED, LAMBDA_THROTTLED],
         interval: Duration.seconds(5),
         backoffRate: 2,
-        maxAttempts: 4,
+        maxAttempts: 6,
         maxDelay: Duration.seconds(60),
         jitterStrategy: JitterType.FULL,
       });

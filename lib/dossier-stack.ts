@@ -31,7 +31,14 @@ export class DossierStack extends Stack {
     super(scope, id, props);
     this.storage = new Storage(this, 'Storage');
     const { jobsTable, bucket } = this.storage;
-    this.agents = new Agents(this, 'Agents', { jobsTable, bucket, searchCacheTable: this.storage.searchCacheTable, llmModel: props.llmModel ?? DEFAULT_LLM_MODEL });
+    this.agents = new Agents(this, 'Agents', {
+      jobsTable,
+      bucket,
+      searchCacheTable: this.storage.searchCacheTable,
+      // limits: -c searchRequestsPerMinute=… -c llmRequestsPerMinute=… -c llmInputTokensPerMinute=… -c llmOutputTokensPerMinute=…
+      rateLimitsTable: this.storage.rateLimitsTable,
+      llmModel: props.llmModel ?? DEFAULT_LLM_MODEL,
+    });
     this.workflow = new Workflow(this, 'Workflow', { agents: this.agents, jobsTable, bucket, maxConcurrency: props.maxConcurrency });
     this.identity = new Identity(this, 'Identity', { externalIssuer: props.externalIssuer, domainPrefix: props.authDomainPrefix });
     this.a2a = new A2a(this, 'A2a', {

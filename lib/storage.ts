@@ -22,6 +22,7 @@ export class Storage extends Construct {
   readonly searchCacheTable: Table;
   readonly tasksTable: Table;
   readonly quotasTable: Table;
+  readonly rateLimitsTable: Table;
   readonly bucket: Bucket;
   /** The data bucket's server access logs. */
   readonly accessLogsBucket: Bucket;
@@ -100,6 +101,10 @@ export class Storage extends Construct {
       removalPolicy,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(90) }],
     });
+
+    // The providers' shared rate limits (lambdas/store/rate-limit-store.ts): `<provider key>#<slot length>#<slot>`
+    // counters of requests and tokens, one item per second or so, kept an hour.
+    this.rateLimitsTable = transientTable('RateLimitsTable', { partitionKey: { name: 'limit_key', type: AttributeType.STRING } });
 
     this.bucket = new Bucket(this, 'DataBucket', {
       encryption: BucketEncryption.S3_MANAGED,

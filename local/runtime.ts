@@ -11,7 +11,8 @@ import { ResultStore } from '../lambdas/store/result-store';
 import { emulateDistributedMaps } from './distributed-map';
 import { startEmbeddedAws } from './embedded-aws';
 import { loadCorpus } from './stand-ins/corpus';
-import type { FaultRule, StandIn } from './stand-ins/faults';
+import type { FaultRule, RequestRecord, StandIn } from './stand-ins/faults';
+import type { StandInLimits } from './stand-ins/rate-limits';
 import { startAnthropicStandIn } from './stand-ins/anthropic-stand-in';
 import { startTavilyStandIn } from './stand-ins/tavily-stand-in';
 import { startSecretsManagerServer } from './secrets-manager-server';
@@ -36,6 +37,10 @@ export interface LocalRuntimeOptions {
   faults?: { tavily?: FaultRule[]; anthropic?: FaultRule[] };
   /** Simulated round-trip time of each stand-in provider call (benchmarks); none by default. */
   standInLatencyMs?: { tavily?: number; anthropic?: number };
+  /** Rate limits the stand-ins enforce themselves, and 429s they answer at a given rate. */
+  standInLimits?: { tavily?: StandInLimits; anthropic?: StandInLimits };
+  /** CDK context for the synthesized app, as `-c name=value` gives it (e.g. `{ searchRequestsPerMinute: 600 }`). */
+  context?: Record<string, unknown>;
   /** Replaces every Retry wait (milliseconds); tests set 0. By default the definition's backoff applies. */
   retryIntervalMs?: number;
   /** The DynamoDB search cache; on by default, as deployed. Benchmarks turn it off to measure real searches. */
@@ -60,6 +65,8 @@ export interface LocalRuntime {
   };
   /** Requests the stand-ins have answered so far (undefined with real providers). */
   standInRequests(): { tavily: number; anthropic: number } | undefined;
+  /** Every request the stand-ins received, with its arrival time and status (undefined with real providers). */
+  standInLog(): { tavily: readonly RequestRecord[]; anthropic: readonly RequestRecord[] } | undefined;
   /**
    * Resolves when the job's latest execution (of the coordinator: the batch's, or its last redrive's) ends, and a
    * stopped one's last tasks have finished.
@@ -125,7 +132,7 @@ function parseResponse(result: APIGatewayProxyResult): ApiResponse {
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   // The SDK's notice about Node 20 support says nothing about this run.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const template = synthesizeTemplate();
+  const template = synthesizeTemplate(options.context);
   const functions = localFunctions(template);
   const machines = stateMachines(template);
   const coordinator = stateMachineByRole(template, 'coordinator');
@@ -142,11 +149,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       apiKey: 'tvly-local',
       faults: options.faults?.tavily,
       latencyMs: options.standInLatencyMs?.tavily,
+      limits: options.standInLimits?.tavily,
     });
     const anthropic = await startAnthropicStandIn({
       apiKey: 'sk-ant-local',
       faults: options.faults?.anthropic,
       latencyMs: options.standInLatencyMs?.anthropic,
+      limits: options.standInLimits?.anthropic,
     });
     standIns = { tavily, anthropic };
     Object.assign(providerEnvironment, {
@@ -221,6 +230,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     },
     standInRequests() {
       return standIns && { tavily: standIns.tavily.requests, anthropic: standIns.anthropic.requests };
+    },
+    standInLog() {
+      return standIns && { tavily: standIns.tavily.log, anthropic: standIns.anthropic.log };
     },
     async waitForJob(jobId) {
       // The job's latest execution: its last redrive's, if it had any (lambdas/core/job-layout.ts names them).

@@ -4,7 +4,7 @@ import { fieldsOf, type SchemaField } from './json-schema';
 import { NOTES_SYSTEM_PROMPT, notesPrompt, sourceList, type NumberedSource } from './prompts';
 import { addUsage } from './pricing';
 import type { LanguageModel } from '../providers/language-model';
-import type { SearchHit, SearchProvider } from '../providers/search-provider';
+import type { SearchHit, SearchProvider, SearchResponse } from '../providers/search-provider';
 
 export const RESULTS_PER_QUERY = 5;
 /** Enough context for the notes without paying for whole pages of boilerplate. */
@@ -72,7 +72,12 @@ export async function research(input: ResearchInput, deps: ResearchDeps, now: ()
   const fields = fieldsOf(input.extraction_schema);
   const queries = planQueries(input.company_name, fields, input.follow_up_queries, input.max_queries);
 
-  const responses = await Promise.all(queries.map((q) => deps.search.search(q, { maxResults: RESULTS_PER_QUERY })));
+  // Every search is let finish before a failure is reported: an answer that arrives is kept (the search journal)
+  // and not bought again when the step is retried.
+  const settled = await Promise.allSettled(queries.map((q) => deps.search.search(q, { maxResults: RESULTS_PER_QUERY })));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const responses = settled.map((s) => (s as PromiseFulfilledResult<SearchResponse>).value);
   let usage = addUsage(input.usage, {
     search_queries: queries.length,
     search_credits: responses.reduce((sum, r) => sum + r.credits, 0),

@@ -11,7 +11,8 @@ import { lambdaA2aAgent } from '../shared/a2a-runtime';
 import { reserveResearchUnits } from '../shared/quotas';
 import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
-import { languageModel, searchProvider } from '../shared/providers';
+import type { ResearchStep } from '../providers/search-journal';
+import { languageModel, stepSearchProvider } from '../shared/providers';
 import { resultStore } from '../shared/stores';
 import { taskHandler } from '../shared/task-handler';
 
@@ -21,15 +22,13 @@ const researchTaskSchema = researchInputSchema.extend({
   iteration: z.number().int().positive(),
 });
 
-/** Where a round's raw results are kept: under the job's company and iteration. */
-interface RawResultsLocation {
-  jobId: string;
-  index: number;
-  iteration: number;
-}
-
-export async function researchCompany(input: ResearchInput, at: RawResultsLocation): Promise<ResearchOutput> {
-  const findings = await research(input, { search: await searchProvider(), model: await languageModel() });
+/**
+ * The step: a company's iteration in a job. Its raw results are kept under it, and a retry of the same step replays
+ * the searches already answered (lambdas/providers/search-journal.ts).
+ */
+export async function researchCompany(input: ResearchInput, at: ResearchStep): Promise<ResearchOutput> {
+  const search = await stepSearchProvider(at);
+  const findings = await research(input, { search, model: await languageModel() });
   const store = resultStore();
   const key = await store.putRawResults(at.jobId, at.index, at.iteration, findings.raw_results);
   metrics.addMetric('SearchQueries', 'Count', findings.research_queries.length);

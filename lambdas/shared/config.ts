@@ -3,8 +3,10 @@
  * API keys are never environment variables of a deployed function: there they come from Secrets Manager.
  * Locally (no AWS) the keys may come from the process environment.
  */
+import { createHash } from 'node:crypto';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DEFAULT_LLM_MODEL } from '../core/pricing';
+import { DEFAULT_PROVIDER_LIMITS, PROVIDER_LIMIT_ENVIRONMENT, type ProviderLimitName } from '../core/provider-limits';
 import { DEFAULT_DAILY_RESEARCH_UNITS, DEFAULT_RATE_LIMIT_PER_MINUTE } from '../core/quotas';
 
 function required(name: string): string {
@@ -76,6 +78,27 @@ export const config = {
   get searchCacheTtlSeconds() {
     return Number(process.env.SEARCH_CACHE_TTL_SECONDS ?? 7 * 24 * 3600);
   },
+  /** Where research steps journal their answered searches (the search cache's table). Unset: no journal. */
+  get searchJournalTableName() {
+    return process.env.SEARCH_JOURNAL_TABLE_NAME || undefined;
+  },
+  /** The counters of the shared provider rate limits (lambdas/store/rate-limit-store.ts). Unset: no pacing. */
+  get pacingTableName() {
+    return process.env.PACING_TABLE_NAME || undefined;
+  },
+  /** Per minute, as the deployment was given them (lib/agents.ts), else the defaults. */
+  get providerLimits(): Record<ProviderLimitName, number> {
+    const limits = { ...DEFAULT_PROVIDER_LIMITS } as Record<ProviderLimitName, number>;
+    for (const name of Object.keys(limits) as ProviderLimitName[]) {
+      const value = process.env[PROVIDER_LIMIT_ENVIRONMENT[name]];
+      if (value) limits[name] = Number(value);
+    }
+    return limits;
+  },
+  /** The longest one provider call waits for the shared limit (and less when the invocation would end first). */
+  get pacingMaxWaitMs() {
+    return Number(process.env.PACING_MAX_WAIT_MS || 60_000);
+  },
   /** Per-client counters (lambdas/store/quota-store.ts). Unset: no rate limit and no daily quota. */
   get quotasTableName() {
     return process.env.QUOTAS_TABLE_NAME || undefined;
@@ -111,4 +134,14 @@ export async function apiKey(provider: 'tavily' | 'anthropic'): Promise<string> 
   const secret = await getSecret<string>(secretArn, { maxAge: SECRET_MAX_AGE_SECONDS });
   if (!secret) throw new Error(`configuration: the secret ${secretArn} is empty`);
   return secret.trim();
+}
+
+/**
+ * Which shared rate limit a provider's calls count against: one per API key, named by its secret's ARN (hashed, to keep
+ * account details out of the table's keys), never by the key itself. Local runs take keys from the environment.
+ */
+export function providerLimitKey(provider: 'tavily' | 'anthropic'): string {
+  const secretArn = process.env[`${provider.toUpperCase()}_SECRET_ARN`];
+  const source = secretArn ? createHash('sha256').update(secretArn).digest('hex').slice(0, 16) : 'local';
+  return `${provider}#${source}`;
 }

@@ -6,6 +6,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { describeZodError } from '../core/contracts';
+import { withInvocationDeadline } from './invocation-deadline';
 import { logger, metrics, tracer } from './observability';
 
 /** A payload the handler cannot accept. Not retried: the same payload fails the same way. */
@@ -30,7 +31,10 @@ export function taskHandler<S extends z.ZodType, R>(inputSchema: S, run: (input:
     const parsed = inputSchema.safeParse(event);
     if (!parsed.success) throw new InvalidTaskInput(describeZodError(parsed.error));
     try {
-      return await run(parsed.data, context);
+      // What the function has left, for code that waits (provider pacing) to stop in time.
+      const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+      if (remaining === undefined) return await run(parsed.data, context);
+      return await withInvocationDeadline(Date.now() + remaining, () => run(parsed.data, context));
     } catch (error) {
       // The providers stay free of Powertools; a throttle is counted here, once per failed attempt the state
       // machine will retry, so the dashboard and the alarm see rate limits before they fail companies.

@@ -14,10 +14,17 @@ import {
   type FaultRule,
   type StandIn,
 } from './faults';
+import type { StandInLimits } from './rate-limits';
 
 export type { FaultRule, StandIn } from './faults';
 
-export type AnthropicStandInOptions = { apiKey?: string; faults?: FaultRule[]; latencyMs?: number };
+export type AnthropicStandInOptions = {
+  apiKey?: string;
+  faults?: FaultRule[];
+  latencyMs?: number;
+  /** Its own rate limit, and 429s at a given rate (local/stand-ins/rate-limits.ts). */
+  limits?: StandInLimits;
+};
 
 export const NO_FACTS_TEXT = 'No facts about the company were found in the search results.';
 
@@ -240,5 +247,5 @@ export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promi
     const result = extractFromNotes(userText, tool.input_schema);
     if ('error' in result) return sendError(res, 'anthropic', 400, result.error);
     return reply([{ type: 'tool_use', id: newId('toolu'), name: tool.name, input: result.input }], 'tool_use', JSON.stringify(result.input).length);
-  }, { latencyMs: opts.latencyMs });
+  }, { latencyMs: opts.latencyMs, limits: opts.limits });
 }

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createStandInLimiter, refusalHeaders, type StandInLimits } from './rate-limits';
 
 /**
  * Makes a stand-in fail on purpose: a request whose raw JSON body contains `match`
@@ -118,7 +119,16 @@ export function readBody(req: IncomingMessage): Promise<string> {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export type StandIn = { readonly url: string; close(): Promise<void>; readonly requests: number };
+/** One request as the stand-in saw it: when it arrived (its limits' clock) and the status it was answered. */
+export type RequestRecord = { at: number; status: number };
+
+export type StandIn = {
+  readonly url: string;
+  close(): Promise<void>;
+  readonly requests: number;
+  /** Every request in arrival order (status 0 while unanswered): what a benchmark measures rates from. */
+  readonly log: readonly RequestRecord[];
+};
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, bodyText: string) => void | Promise<void>;
 
@@ -126,10 +136,27 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, bodyText: stri
  * Shared plumbing of both stand-ins: a loopback server on a free port that counts requests,
  * hands each handler the whole body, and turns a handler crash into a 500 in the provider's shape.
  */
-export function serveLocally(dialect: ErrorDialect, handle: Handler, options: { latencyMs?: number } = {}): Promise<StandIn> {
+export function serveLocally(
+  dialect: ErrorDialect,
+  handle: Handler,
+  options: { latencyMs?: number; limits?: StandInLimits } = {},
+): Promise<StandIn> {
   let requests = 0;
+  const log: RequestRecord[] = [];
+  const limiter = createStandInLimiter(options.limits);
+  const now = options.limits?.now ?? Date.now;
   const server = http.createServer((req, res) => {
     requests += 1;
+    const record = { at: now(), status: 0 };
+    log.push(record);
+    res.on('finish', () => (record.status = res.statusCode));
+    // Like a provider's gateway: the limit is checked on arrival, before the request is read or served.
+    const refusal = limiter.admit();
+    if (refusal) {
+      req.resume();
+      sendJson(res, 429, errorBody(dialect, 429, refusal.reason), refusalHeaders(refusal));
+      return;
+    }
     readBody(req)
       // A simulated provider round trip, for benchmarks that want realistic wall times; 0 by default.
       .then((bodyText) => (options.latencyMs ? delay(options.latencyMs).then(() => bodyText) : bodyText))
@@ -152,6 +179,7 @@ export function serveLocally(dialect: ErrorDialect, handle: Handler, options: { 
         get requests() {
           return requests;
         },
+        log,
         // Idempotent, so callers can close in both a finally block and a test's afterAll.
         close: () =>
           (closing ??= new Promise<void>((done, fail) => {

@@ -10,10 +10,18 @@ import {
   type FaultRule,
   type StandIn,
 } from './faults';
+import type { StandInLimits } from './rate-limits';
 
 export type { FaultRule, StandIn } from './faults';
 
-export type TavilyStandInOptions = { documents: CorpusDocument[]; apiKey?: string; faults?: FaultRule[]; latencyMs?: number };
+export type TavilyStandInOptions = {
+  documents: CorpusDocument[];
+  apiKey?: string;
+  faults?: FaultRule[];
+  latencyMs?: number;
+  /** Its own rate limit, and 429s at a given rate (local/stand-ins/rate-limits.ts). */
+  limits?: StandInLimits;
+};
 
 export type SearchHit = { document: CorpusDocument; score: number };
 
@@ -155,5 +163,5 @@ export function startTavilyStandIn(opts: TavilyStandInOptions): Promise<StandIn>
       response_time: elapsed(),
       request_id: randomUUID(),
     });
-  }, { latencyMs: opts.latencyMs });
+  }, { latencyMs: opts.latencyMs, limits: opts.limits });
 }

@@ -588,6 +588,7 @@ describe('permissions', () => {
       [jobsTableId()]: 'jobs',
       [logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'cache_key', KeyType: 'HASH' }] } })]: 'search-cache',
       [logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'quota_key', KeyType: 'HASH' }] } })]: 'quotas',
+      [logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'limit_key', KeyType: 'HASH' }] } })]: 'rate-limits',
       [logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'pk', KeyType: 'HASH' }]) } })]: 'tasks',
       [dataBucketId()]: 'bucket',
     };
@@ -619,6 +620,8 @@ describe('permissions', () => {
     'tasks/index/by_owner': ['dynamodb:Query'],
   };
   const COUNTS_REQUESTS = { quotas: ['dynamodb:UpdateItem'] };
+  // The functions that call providers take their place in the shared rate limits (lambdas/store/rate-limit-store.ts).
+  const PACED = { 'rate-limits': ['dynamodb:UpdateItem'] };
   const RESERVES_UNITS = { quotas: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] };
   // Reading a job is its item and its progress items (BatchGetItem, lambdas/store/job-store.ts).
   const JOB_WRITER = { jobs: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] };
@@ -629,8 +632,11 @@ describe('permissions', () => {
   // Each function's actions are the ones its handler sends (lambdas/store/*.ts, lambdas/shared/*.ts): no Scan, no
   // BatchWriteItem, no DeleteItem outside the A2A push configs, no listing but the assembly's, no object deleted.
   it.each([
-    ['research', { 'search-cache': ['dynamodb:GetItem', 'dynamodb:PutItem'], ...TASK_STORE, ...RESERVES_UNITS, 'bucket/search-results/*': ['s3:PutObject'] }],
-    ['extraction', TASK_STORE],
+    [
+      'research',
+      { 'search-cache': ['dynamodb:GetItem', 'dynamodb:PutItem'], ...TASK_STORE, ...RESERVES_UNITS, ...PACED, 'bucket/search-results/*': ['s3:PutObject'] },
+    ],
+    ['extraction', { ...TASK_STORE, ...PACED }],
     ['reflection', TASK_STORE],
     [
       'store-result',
