@@ -8,6 +8,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { resetAwsClients, s3Client } from '../lambdas/shared/aws-clients';
 import { redriveExecutionName } from '../lambdas/core/job-layout';
 import { ResultStore } from '../lambdas/store/result-store';
+import { activateCrashPoints, type CrashPlan } from './crash-injection';
 import { emulateDistributedMaps } from './distributed-map';
 import { startEmbeddedAws } from './embedded-aws';
 import { loadCorpus } from './stand-ins/corpus';
@@ -41,6 +42,8 @@ export interface LocalRuntimeOptions {
   standInLimits?: { tavily?: StandInLimits; anthropic?: StandInLimits };
   /** CDK context for the synthesized app, as `-c name=value` gives it (e.g. `{ searchRequestsPerMinute: 600 }`). */
   context?: Record<string, unknown>;
+  /** Lambda task invocations that die like crashed runtimes (local/crash-injection.ts); none by default. */
+  crashes?: CrashPlan;
   /** Replaces every Retry wait (milliseconds); tests set 0. By default the definition's backoff applies. */
   retryIntervalMs?: number;
   /** The DynamoDB search cache; on by default, as deployed. Benchmarks turn it off to measure real searches. */
@@ -169,9 +172,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   // Every machine gets the same treatment; one without a Distributed Map comes out of the rewrite unchanged.
   const configs = machines.map((machine): LocalStateMachineConfig => {
     const { definition, emulations } = emulateDistributedMaps(machine.definition as any);
-    const { taskHandlers, retryIntervalOverrides } = localTaskHandlers(definition, emulations, functions, options.retryIntervalMs);
+    const { taskHandlers, retryIntervalOverrides } = localTaskHandlers(definition, emulations, functions, options.retryIntervalMs, options.crashes);
     return { arn: machine.arn, type: machine.type, definition, taskHandlers, retryIntervalOverrides };
   });
+  const deactivateCrashPoints = options.crashes ? activateCrashPoints() : undefined;
   const stepFunctions = new StepFunctionsServer({ stateMachines: configs });
   await stepFunctions.listen();
   // Webhook signing secrets live in Secrets Manager; API keys come from the environment locally.
@@ -252,6 +256,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await secretsManager.close();
       await Promise.all([standIns?.tavily.close(), standIns?.anthropic.close()]);
       await aws.stop();
+      deactivateCrashPoints?.();
       for (const key of Object.keys(process.env)) if (!(key in previousEnvironment)) delete process.env[key];
       Object.assign(process.env, previousEnvironment);
       resetAwsClients();

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { CompanyResult, ManifestItem, SearchResult } from '../core/contracts';
 import { jobKeys } from '../core/job-layout';
+import { crashPoint } from '../shared/crash-point';
 import { S3TextUpload } from './s3-text-upload';
 
 export class ResultStore {
@@ -47,8 +48,10 @@ export class ResultStore {
     return key;
   }
 
-  putCompanyResult(jobId: string, result: CompanyResult): Promise<void> {
-    return this.putJson(jobKeys.result(jobId, result.index), result);
+  async putCompanyResult(jobId: string, result: CompanyResult): Promise<void> {
+    await this.putJson(jobKeys.result(jobId, result.index), result);
+    // Stored, not yet counted: where a dying storage step hurts most. The local runtime can crash an invocation here.
+    await crashPoint('company-result-written');
   }
 
   getCompanyResult(jobId: string, index: number): Promise<CompanyResult | undefined> {

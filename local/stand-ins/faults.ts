@@ -5,9 +5,24 @@ import { createStandInLimiter, refusalHeaders, type StandInLimits } from './rate
 
 /**
  * Makes a stand-in fail on purpose: a request whose raw JSON body contains `match`
- * (case-insensitive) gets `status`, `times` times, or always when `times` is undefined.
+ * (case-insensitive; '' matches every request) gets `status`, `times` times, or always when `times` is undefined;
+ * with `rate` (0–1), only that share of the matching requests, drawn at random.
  */
-export type FaultRule = { match: string; status: number; times?: number };
+export type FaultRule = { match: string; status: number; times?: number; rate?: number };
+
+/**
+ * Faults on `rate` (0–1) of all requests, half of them rate limits (429), half server errors (500): the mix a busy
+ * provider answers with, for benchmarks.
+ */
+export function faultsAtRate(rate: number): FaultRule[] {
+  if (rate <= 0) return [];
+  const half = Math.min(rate, 1) / 2;
+  // The second rule sees only what the first let through, so its own rate is scaled to make each half of the total.
+  return [
+    { match: '', status: 429, rate: half },
+    { match: '', status: 500, rate: half / (1 - half) },
+  ];
+}
 
 /** Each provider has its own error body; the SDKs read their own shape to build the message. */
 export type ErrorDialect = 'tavily' | 'anthropic';
@@ -17,14 +32,14 @@ export type FaultInjector = {
   take(bodyText: string): FaultRule | undefined;
 };
 
-export function createFaultInjector(rules: readonly FaultRule[] = []): FaultInjector {
+export function createFaultInjector(rules: readonly FaultRule[] = [], random: () => number = Math.random): FaultInjector {
   // Copied per server so one rule list can be reused without servers sharing the remaining counts.
   const state = rules.map((rule) => ({ rule, needle: rule.match.toLowerCase(), left: rule.times ?? Infinity }));
   return {
     take(bodyText) {
       const haystack = bodyText.toLowerCase();
       for (const s of state) {
-        if (s.left > 0 && haystack.includes(s.needle)) {
+        if (s.left > 0 && haystack.includes(s.needle) && (s.rule.rate === undefined || random() < s.rule.rate)) {
           s.left -= 1;
           return s.rule;
         }
