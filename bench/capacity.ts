@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CompanyResult } from '../lambdas/core/contracts';
 import { jobKeys } from '../lambdas/core/job-layout';
+import { DEFAULT_PROVIDER_LIMITS } from '../lambdas/core/provider-limits';
 import { startLocalRuntime } from '../local/runtime';
 import { predict, requirementsFor, type AwsPrices, type CompanyProfile, type Latencies, type Limits } from './capacity-model';
 
@@ -25,11 +26,11 @@ const { values } = parseArgs({
     'fixed-ms': { type: 'string', default: '5000' },
     'map-concurrency': { type: 'string', default: '100' },
     'lambda-concurrency': { type: 'string', default: '1000' },
-    // A production Tavily key; Anthropic's Claude Sonnet limits at usage tier 4.
-    'search-rpm': { type: 'string', default: '1000' },
-    'llm-rpm': { type: 'string', default: '4000' },
-    'llm-itpm': { type: 'string', default: '2000000' },
-    'llm-otpm': { type: 'string', default: '400000' },
+    // The limits a deployment paces itself to by default (lambdas/core/provider-limits.ts).
+    'search-rpm': { type: 'string', default: String(DEFAULT_PROVIDER_LIMITS.searchRequestsPerMinute) },
+    'llm-rpm': { type: 'string', default: String(DEFAULT_PROVIDER_LIMITS.llmRequestsPerMinute) },
+    'llm-itpm': { type: 'string', default: String(DEFAULT_PROVIDER_LIMITS.llmInputTokensPerMinute) },
+    'llm-otpm': { type: 'string', default: String(DEFAULT_PROVIDER_LIMITS.llmOutputTokensPerMinute) },
     // Standard workflows' state-transition refill rate in the large Regions (us-east-1, us-west-2, eu-west-1).
     'transitions-per-second': { type: 'string', default: '5000' },
   },
@@ -48,7 +49,9 @@ const target = num('target');
 // ── 1. The profile: the example companies (twice over), on the stand-ins, cache off ──────────────────────────
 const names = readFileSync('examples/companies.txt', 'utf8').trim().split('\n');
 const sample = [...names, ...names];
-const runtime = await startLocalRuntime({ corpusDir: 'examples/corpus', providers: 'stand-ins', logLevel: 'ERROR', searchCache: false });
+// Paced far above what the run can send: the profile counts calls, it does not measure the limits.
+const unpaced = { searchRequestsPerMinute: 1e9, llmRequestsPerMinute: 1e9, llmInputTokensPerMinute: 1e12, llmOutputTokensPerMinute: 1e12 };
+const runtime = await startLocalRuntime({ corpusDir: 'examples/corpus', providers: 'stand-ins', logLevel: 'ERROR', searchCache: false, context: unpaced });
 let results: CompanyResult[];
 let llmCalls: number;
 try {

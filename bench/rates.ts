@@ -10,17 +10,24 @@ export const rateOptions = {
   // The deployment's limits (CDK context), per minute; unset, the defaults of lambdas/core/provider-limits.ts.
   'search-rpm': { type: 'string' },
   'llm-rpm': { type: 'string' },
+  'llm-itpm': { type: 'string' },
+  'llm-otpm': { type: 'string' },
   // The stand-ins answer 429 (with retry-after) above the same limits, as the providers would.
   'enforce-limits': { type: 'boolean', default: false },
 } as const;
 
-type RateValues = { 'search-rpm'?: string; 'llm-rpm'?: string; 'enforce-limits'?: boolean };
+type RateValues = { 'search-rpm'?: string; 'llm-rpm'?: string; 'llm-itpm'?: string; 'llm-otpm'?: string; 'enforce-limits'?: boolean };
 
 export function pacingRuntimeOptions(values: RateValues): Pick<LocalRuntimeOptions, 'context' | 'standInLimits'> {
   const search = Number(values['search-rpm'] ?? DEFAULT_PROVIDER_LIMITS.searchRequestsPerMinute);
   const llm = Number(values['llm-rpm'] ?? DEFAULT_PROVIDER_LIMITS.llmRequestsPerMinute);
   return {
-    context: { searchRequestsPerMinute: search, llmRequestsPerMinute: llm },
+    context: {
+      searchRequestsPerMinute: search,
+      llmRequestsPerMinute: llm,
+      llmInputTokensPerMinute: Number(values['llm-itpm'] ?? DEFAULT_PROVIDER_LIMITS.llmInputTokensPerMinute),
+      llmOutputTokensPerMinute: Number(values['llm-otpm'] ?? DEFAULT_PROVIDER_LIMITS.llmOutputTokensPerMinute),
+    },
     ...(values['enforce-limits'] ? { standInLimits: { tavily: { requestsPerMinute: search }, anthropic: { requestsPerMinute: llm } } } : {}),
   };
 }
