@@ -104,7 +104,10 @@ export class CompanyResearchSteps extends Construct {
       usage: JsonPath.objectAt('$.usage'),
     }, '$.research', Duration.seconds(130));
 
+    // job_id and index ride along on every step for its log lines (chainStepSchema in lambdas/shared/task-handler.ts).
+    const correlation = { job_id: JsonPath.stringAt('$.job_id'), index: JsonPath.numberAt('$.index') };
     const extraction = agentTask('Extract', agents.extraction, {
+      ...correlation,
       company_name: JsonPath.stringAt('$.company_name'),
       extraction_schema: JsonPath.objectAt('$.extraction_schema'),
       research_notes: JsonPath.stringAt('$.research.research_notes'),
@@ -114,6 +117,7 @@ export class CompanyResearchSteps extends Construct {
     }, '$.record', Duration.seconds(70));
 
     const reflection = agentTask('Reflect', agents.reflection, {
+      ...correlation,
       company_name: JsonPath.stringAt('$.company_name'),
       extraction_schema: JsonPath.objectAt('$.extraction_schema'),
       extracted_data: JsonPath.objectAt('$.record.extracted_data'),

@@ -9,7 +9,7 @@ import { lambdaA2aAgent } from '../shared/a2a-runtime';
 import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
 import { languageModel } from '../shared/providers';
-import { taskHandler } from '../shared/task-handler';
+import { CHAIN_STEP_FIELDS, taskHandler } from '../shared/task-handler';
 
 export async function extractData(input: ExtractionInput): Promise<ExtractionOutput> {
   const output = await extract(input, await languageModel());
@@ -22,6 +22,6 @@ const agent = lambdaA2aAgent(extractionAgent, () => [
 ]);
 
 export const handler = agentEntry({
-  task: taskHandler(extractionInputSchema, extractData),
+  task: taskHandler(extractionInputSchema.extend(CHAIN_STEP_FIELDS), ({ job_id: _job, index: _index, ...input }) => extractData(input)),
   a2a: bufferedFunctionUrlHandler(agent),
 });

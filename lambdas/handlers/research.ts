@@ -14,13 +14,9 @@ import { metrics } from '../shared/observability';
 import type { ResearchStep } from '../providers/search-journal';
 import { languageModel, stepSearchProvider } from '../shared/providers';
 import { resultStore } from '../shared/stores';
-import { taskHandler } from '../shared/task-handler';
+import { CHAIN_STEP_FIELDS, taskHandler } from '../shared/task-handler';
 
-const researchTaskSchema = researchInputSchema.extend({
-  job_id: z.string().min(1),
-  index: z.number().int().nonnegative(),
-  iteration: z.number().int().positive(),
-});
+const researchTaskSchema = researchInputSchema.extend({ ...CHAIN_STEP_FIELDS, iteration: z.number().int().positive() });
 
 /**
  * The step: a company's iteration in a job. Its raw results are kept under it, and a retry of the same step replays

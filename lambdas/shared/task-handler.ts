@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { describeZodError } from '../core/contracts';
 import { withInvocationDeadline } from './invocation-deadline';
 import { logger, metrics, tracer } from './observability';
@@ -23,6 +23,12 @@ export function correlationKeysOf(event: unknown): { job_id?: string; index?: nu
     ...(typeof index === 'number' && Number.isInteger(index) ? { index } : {}),
   };
 }
+
+/**
+ * What a chain step's payload adds to the agent's own contract (the one its A2A skill takes): the job and company
+ * the state machine runs it for, so the step's log lines carry them. The handler drops them before the core runs.
+ */
+export const CHAIN_STEP_FIELDS = { job_id: z.string().min(1), index: z.number().int().nonnegative() };
 
 export function taskHandler<S extends z.ZodType, R>(inputSchema: S, run: (input: z.output<S>, context: Context) => Promise<R>) {
   const handle = async (event: unknown, context: Context): Promise<R> => {

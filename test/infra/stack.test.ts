@@ -323,6 +323,10 @@ describe('state machine', () => {
     },
   );
 
+  it.each(['Research', 'Extract', 'Reflect', 'StoreResult', 'RecordFailure'])('%s is told the job and the company it runs for (its log lines carry them)', (name) => {
+    expect(processor().States[name]!.Parameters).toMatchObject({ 'job_id.$': '$.job_id', 'index.$': '$.index' });
+  });
+
   it('marks the job failed when the map or the assembly fails, and fails the execution', () => {
     for (const name of ['ResearchCompanies', 'AssembleResults']) {
       expect(states()[name]!.Catch, name).toEqual(
