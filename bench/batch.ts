@@ -10,6 +10,7 @@ import type { CompanyResult } from '../lambdas/core/contracts';
 import { jobKeys } from '../lambdas/core/job-layout';
 import { crashAtRate, type CrashPlan } from '../local/crash-injection';
 import { startLocalRuntime } from '../local/runtime';
+import { idealMakespanSeconds } from './capacity-model';
 import { pacingRuntimeOptions, rateOptions, rateReport } from './rates';
 import { faultsAtRate } from '../local/stand-ins/faults';
 
@@ -77,6 +78,7 @@ const lines = await runtime.results.readLines(jobKeys.jsonl(jobId));
 const seen = new Set<number>();
 const failureReasons = new Map<string, number>();
 const file = { lines: 0, duplicates: 0, completed: 0, failed: 0, complete: 0, searches: 0, tokens: 0, usd: 0 };
+const iterationsOf: number[] = [];
 for await (const line of lines ?? []) {
   if (!line) continue;
   const result = JSON.parse(line) as CompanyResult;
@@ -90,11 +92,16 @@ for await (const line of lines ?? []) {
     const reason = (result.failure_reason ?? 'no reason').split(':')[0]!;
     failureReasons.set(reason, (failureReasons.get(reason) ?? 0) + 1);
   }
+  iterationsOf.push(result.iterations);
   file.searches += result.cost.search_queries;
   file.tokens += result.cost.llm_input_tokens + result.cost.llm_output_tokens;
   file.usd += result.cost.usd;
 }
 const sent = runtime.standInRequests()!;
+// The Map's concurrency, as the synthesized definition sets it: the ideal schedule's number of slots.
+const coordinator = runtime.stateMachines.find((m) => m.arn === runtime.coordinatorArn)!;
+const mapState = Object.values((coordinator.definition as { States: Record<string, any> }).States).find((st) => st.Type === 'Map');
+const mapConcurrency: number = mapState?.MaxConcurrency ?? 100;
 const rates = rateReport(runtime);
 await runtime.stop();
 
@@ -136,3 +143,15 @@ if (!lines) {
   console.log(`  est. provider cost: $${(file.usd / count).toFixed(4)} per company (list prices)`);
 }
 for (const line of rates) console.log(line);
+const latency = { search: Number(values['search-latency-ms']), llm: Number(values['llm-latency-ms']) };
+if (latency.search + latency.llm > 0 && iterationsOf.length) {
+  // Each company's critical path from the stand-ins' latencies: per iteration one search round (its queries run in
+  // parallel) and the model calls, spread over its iterations as the batch made them on average.
+  const llmCallsPerIteration = sent.anthropic / iterationsOf.reduce((a, b) => a + b, 0);
+  const paths = iterationsOf.map((n) => (n * (latency.search + llmCallsPerIteration * latency.llm)) / 1000);
+  const ideal = idealMakespanSeconds(paths, mapConcurrency);
+  console.log(
+    `  makespan vs ideal:  ${seconds.toFixed(1)} s against ${ideal.toFixed(1)} s = ${(seconds / ideal).toFixed(2)}× ` +
+      `(ideal: the larger of Σ company paths ÷ ${mapConcurrency} at once, and the longest company, ${Math.max(...paths).toFixed(1)} s)`,
+  );
+}
