@@ -59,6 +59,8 @@ const runtime = await startLocalRuntime({
   providers: 'stand-ins',
   logLevel: 'ERROR',
   searchCache: values.cache,
+  // The tables of a large batch (its search journal above all) live on disk, as DynamoDB's would, not in this process.
+  dynamodbOnDisk: true,
   standInLatencyMs: { tavily: Number(values['search-latency-ms']), anthropic: Number(values['llm-latency-ms']) },
   ...pacingRuntimeOptions(values),
   faults: { tavily: faultsAtRate(faultRate), anthropic: faultsAtRate(faultRate) },

@@ -48,6 +48,8 @@ export interface LocalRuntimeOptions {
   retryIntervalMs?: number;
   /** The DynamoDB search cache; on by default, as deployed. Benchmarks turn it off to measure real searches. */
   searchCache?: boolean;
+  /** DynamoDB's items on disk rather than in memory (large benchmarks); in memory by default. */
+  dynamodbOnDisk?: boolean;
   /** Handler log level (Powertools); WARN by default to keep the terminal readable. */
   logLevel?: string;
 }
@@ -140,7 +142,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const machines = stateMachines(template);
   const coordinator = stateMachineByRole(template, 'coordinator');
   const companyMachine = stateMachineByRole(template, 'company');
-  const aws = await startEmbeddedAws(template);
+  const aws = await startEmbeddedAws(template, { dynamodbOnDisk: options.dynamodbOnDisk });
   let standIns: { tavily: StandIn; anthropic: StandIn } | undefined;
 
   const useReal = options.providers !== 'stand-ins' && !!process.env.TAVILY_API_KEY && !!process.env.ANTHROPIC_API_KEY;
