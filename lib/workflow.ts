@@ -122,8 +122,8 @@ export class Workflow extends Construct {
       },
       maxConcurrency: props.maxConcurrency ?? 100,
       // STANDARD children: a company's loop can outlast EXPRESS's 5-minute cap (max_iterations × the agents'
-      // timeouts, plus retry backoff), and STANDARD runs each step once and lets a Map Run redrive only failed
-      // children. The price is ~20 state transitions a company, about $0.0005.
+      // timeouts, plus retry backoff), and STANDARD runs each step exactly once. The price is ~20 state transitions a
+      // company, about $0.0005. (Redriving a job's failed companies is a new execution: lambdas/shared/research-jobs.ts.)
       mapExecutionType: StateMachineType.STANDARD,
       // Children catch their own failures and record them; a child fails only if storage itself fails, and the
       // assembly then records that company as failed. Beyond 10 % something systemic is wrong: stop the batch.
