@@ -212,6 +212,8 @@ export const jobViewSchema = z.object({
   updated_at: z.string(),
   error: z.string().optional(),
   results: z.object({ jsonl: z.string(), csv: z.string() }).optional(),
+  /** What its counted companies spent, in US dollars at list prices: the sum of their results' `cost.usd`. */
+  cost_usd: z.number().nonnegative().optional(),
   /** How many times its unfinished companies were run again (POST /jobs/{job_id}/redrive). */
   redrives: z.number().int().positive().optional(),
   /** The job's webhook, and how its delivery went once the job ended. */

@@ -61,7 +61,7 @@ export const handler = taskHandler(assembleInputSchema, async ({ job_id, manifes
         await results.putCompanyResult(job_id, result);
         written.unrecorded += 1;
       }
-      if (counted.get(item.index) !== result.status && (await jobs.countOutcome(job_id, item.index, result.status, new Date()))) {
+      if (counted.get(item.index) !== result.status && (await jobs.countOutcome(job_id, item.index, result.status, new Date(), value ? result.cost.usd : 0))) {
         if (value) {
           logger.warn('a stored result was not counted as it says; counted now', { job_id, index: item.index, was: counted.get(item.index) ?? 'uncounted' });
           written.recounted += 1;

@@ -46,7 +46,7 @@ export const handler = taskHandler(storeInputSchema, async (input) => {
       : failedResult({ ...base, reason: failureReason(input.error), schema: input.extraction_schema, record: input.record });
 
   await resultStore().putCompanyResult(input.job_id, result);
-  const counted = await jobStore().countOutcome(input.job_id, input.index, result.status, new Date());
+  const counted = await jobStore().countOutcome(input.job_id, input.index, result.status, new Date(), result.cost.usd);
   metrics.addMetric(counted ? (result.status === 'completed' ? 'CompaniesCompleted' : 'CompaniesFailed') : 'DuplicateOutcomes', 'Count', 1);
   await closeSingleJob(input.job_id, result, input.extraction_schema);
   // Kept small on purpose: this is what the Distributed Map collects for every company.

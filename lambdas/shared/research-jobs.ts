@@ -56,6 +56,7 @@ export function jobView(job: JobRecord, bucket: string, now = new Date()): JobVi
     ...(job.results_jsonl_key && job.results_csv_key
       ? { results: { jsonl: `s3://${bucket}/${job.results_jsonl_key}`, csv: `s3://${bucket}/${job.results_csv_key}` } }
       : {}),
+    ...(job.cost_usd !== undefined ? { cost_usd: job.cost_usd } : {}),
     ...(job.redrives ? { redrives: job.redrives } : {}),
     ...(job.callback_url ? { webhook: { url: job.callback_url, ...(job.webhook ?? { status: 'pending' as const, attempts: 0 }) } } : {}),
   };

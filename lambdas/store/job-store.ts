@@ -29,6 +29,8 @@ export interface JobRecord {
   results_csv_key?: string;
   /** Where the job's summary is POSTed when it ends. */
   callback_url?: string;
+  /** What the job's counted companies spent (their results' `cost.usd`, list prices), summed from its progress. */
+  cost_usd?: number;
   /** How many times its failed companies were run again (POST /jobs/{job_id}/redrive). */
   redrives?: number;
   /** How that delivery went (absent until the job ended). */
@@ -47,9 +49,10 @@ export interface JobStore {
   /**
    * Counts one company's outcome once, however often it is reported (Lambda retries, a storage step run twice).
    * One change is allowed: a company counted failed that later completes (a redrive) moves to completed.
-   * Returns false when nothing changed.
+   * `costUsd`, what the company's run spent, is added to the job's spend with the count, so it too is added once
+   * (a redrive's run adds its own: both were spent). Returns false when nothing changed.
    */
-  countOutcome(jobId: string, index: number, outcome: CompanyOutcome, now: Date): Promise<boolean>;
+  countOutcome(jobId: string, index: number, outcome: CompanyOutcome, now: Date, costUsd?: number): Promise<boolean>;
   /** Every counted company's outcome, by index: what a redrive re-runs and what reconciliation compares. */
   countedOutcomes(jobId: string, total: number): Promise<Map<number, CompanyOutcome>>;
   /**
@@ -90,6 +93,7 @@ const shardCount = (total: number) => Math.ceil(total / PROGRESS_SHARD_SIZE);
 interface ProgressShard {
   completed?: number;
   failed?: number;
+  cost_usd?: number;
   completed_indexes?: Set<string>;
   failed_indexes?: Set<string>;
   updated_at?: string;
@@ -159,18 +163,21 @@ export class DynamoJobStore implements JobStore {
       'job_id',
       'completed',
       'failed',
+      'cost_usd',
       'updated_at',
     ]);
     return jobs.map((job) => {
-      let { completed, failed, updated_at } = { completed: 0, failed: 0, updated_at: job.updated_at };
+      let { completed, failed, cost_usd, updated_at } = { completed: 0, failed: 0, cost_usd: 0, updated_at: job.updated_at };
       for (let n = 0; n < shardCount(job.total); n++) {
         const shard = shards.get(progressKey(job.job_id, n)) as ProgressShard | undefined;
         if (!shard) continue;
         completed += shard.completed ?? 0;
         failed += shard.failed ?? 0;
+        cost_usd += shard.cost_usd ?? 0;
         if (shard.updated_at && shard.updated_at > updated_at) updated_at = shard.updated_at;
       }
-      return { ...job, completed, failed, updated_at };
+      // Summed from micro-dollars' worth of floats: rounded as the results round each company's cost.
+      return { ...job, completed, failed, cost_usd: Math.round(cost_usd * 1_000_000) / 1_000_000, updated_at };
     });
   }
 
@@ -196,16 +203,16 @@ export class DynamoJobStore implements JobStore {
     return found;
   }
 
-  async countOutcome(jobId: string, index: number, outcome: CompanyOutcome, now: Date): Promise<boolean> {
+  async countOutcome(jobId: string, index: number, outcome: CompanyOutcome, now: Date, costUsd = 0): Promise<boolean> {
     const key = { job_id: progressKey(jobId, Math.floor(index / PROGRESS_SHARD_SIZE)) };
-    const values = { ':one': 1, ':index': new Set([String(index)]), ':indexValue': String(index), ':now': now.toISOString() };
+    const values = { ':one': 1, ':index': new Set([String(index)]), ':indexValue': String(index), ':now': now.toISOString(), ':cost': costUsd };
     try {
       // One conditional update on one item: a counter and its set of indexes change together or not at all.
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
-          UpdateExpression: 'ADD #outcome :one, #indexes :index SET updated_at = :now',
+          UpdateExpression: 'ADD #outcome :one, #indexes :index, cost_usd :cost SET updated_at = :now',
           ConditionExpression: 'NOT contains(completed_indexes, :indexValue) AND NOT contains(failed_indexes, :indexValue)',
           ExpressionAttributeNames: { '#outcome': outcome, '#indexes': `${outcome}_indexes` },
           ExpressionAttributeValues: values,
@@ -222,7 +229,7 @@ export class DynamoJobStore implements JobStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
-          UpdateExpression: 'ADD completed :one, completed_indexes :index, failed :minusOne DELETE failed_indexes :index SET updated_at = :now',
+          UpdateExpression: 'ADD completed :one, completed_indexes :index, failed :minusOne, cost_usd :cost DELETE failed_indexes :index SET updated_at = :now',
           ConditionExpression: 'contains(failed_indexes, :indexValue)',
           ExpressionAttributeValues: { ...values, ':minusOne': -1 },
         }),

@@ -78,6 +78,10 @@ describe('a submitted batch', () => {
   it('counts every company once in DynamoDB: completed + failed = submitted', async () => {
     const job = (await runtime.api.getJob(jobId)).body;
     expect(job.progress).toEqual({ total: companies.length, completed: companies.length - 2, failed: 2 });
+    // What the batch spent: its companies' costs, each added once with its count.
+    const spent = results.reduce((sum, r) => sum + r.cost.usd, 0);
+    expect(job.cost_usd).toBeGreaterThan(0);
+    expect(job.cost_usd).toBeCloseTo(spent, 6);
     const store = new DynamoJobStore(documentClient(), process.env.JOBS_TABLE_NAME!);
     const outcomes = await store.countedOutcomes(jobId, companies.length);
     expect([...outcomes.keys()].sort((a, b) => a - b)).toEqual(companies.map((_, i) => i));

@@ -84,6 +84,16 @@ describe('progress counting', () => {
     expect(await store.countedOutcomes(jobId, 2)).toEqual(new Map([[0, 'completed'], [1, 'completed']]));
   });
 
+  it('adds what each company spent once, with its count; a redriven company adds its second run too', async () => {
+    const jobId = await newJob(2);
+    await store.countOutcome(jobId, 0, 'completed', new Date(), 0.012);
+    await store.countOutcome(jobId, 0, 'completed', new Date(), 0.012);
+    await store.countOutcome(jobId, 1, 'failed', new Date(), 0.004);
+    expect((await store.get(jobId))!.cost_usd).toBe(0.016);
+    await store.countOutcome(jobId, 1, 'completed', new Date(), 0.01);
+    expect(await store.get(jobId)).toMatchObject({ completed: 2, failed: 0, cost_usd: 0.026 });
+  });
+
   it('lists a client’s jobs with their progress', async () => {
     const a = await newJob(3, { submitted_by: 'client-progress' });
     const b = await newJob(300, { submitted_by: 'client-progress' });
