@@ -116,6 +116,8 @@ export class Agents extends Construct {
     // Raw search results (lambdas/store/result-store.ts putRawResults); the search cache is read and written by key.
     grantObjects(this.research, props.bucket, ['s3:PutObject'], [jobKeyPatterns.rawResults]);
     grantTable(this.research, props.searchCacheTable, ['GetItem', 'PutItem']);
+    // A capped batch's company reads the job and its spend before it starts (max_cost_usd).
+    grantTable(this.research, props.jobsTable, ['GetItem', 'BatchGetItem']);
 
     // One company's result, then its count in the job (countOutcomeAndRead: a conditional UpdateItem, a GetItem when
     // it was counted before); a job of one company it also closes: results files, markCompleted.

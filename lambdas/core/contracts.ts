@@ -194,6 +194,11 @@ export const batchRequestSchema = closedObject({
   ...researchOptions,
   /** Where to POST the job's summary, signed, when it ends (https outside private ranges, checked at the door). */
   callback_url: z.url({ message: 'callback_url must be an absolute URL' }).max(2048, 'callback_url must be at most 2048 characters').optional(),
+  /**
+   * The most the batch may spend, in US dollars at list prices: once its counted companies have spent it, companies
+   * that have not started their research yet end failed (BudgetExhausted). Companies already running finish.
+   */
+  max_cost_usd: z.number().positive('max_cost_usd must be more than 0').max(100_000, 'max_cost_usd must be at most 100000').optional(),
 });
 export type BatchRequest = z.infer<typeof batchRequestSchema>;
 

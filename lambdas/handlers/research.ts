@@ -13,7 +13,8 @@ import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
 import type { ResearchStep } from '../providers/search-journal';
 import { languageModel, stepSearchProvider } from '../shared/providers';
-import { resultStore } from '../shared/stores';
+import { jobStore, resultStore } from '../shared/stores';
+import { BudgetExhausted, budgetExhaustion } from '../core/budget';
 import { CHAIN_STEP_FIELDS, taskHandler } from '../shared/task-handler';
 
 const researchTaskSchema = researchInputSchema.extend({ ...CHAIN_STEP_FIELDS, iteration: z.number().int().positive() });
@@ -43,6 +44,18 @@ export async function researchCompany(input: ResearchInput, at: ResearchStep): P
   };
 }
 
+/**
+ * A company of a capped batch starts only while the batch's spend is under its max_cost_usd; one that may not start
+ * fails here, and the chain records it failed with the reason, counted like any other failure.
+ */
+async function refuseOverBudget(jobId: string): Promise<void> {
+  const jobs = jobStore();
+  // Only a capped job's progress is read: most batches cost one GetItem here.
+  if ((await jobs.getRecord(jobId))?.max_cost_usd === undefined) return;
+  const problem = budgetExhaustion((await jobs.get(jobId))!);
+  if (problem) throw new BudgetExhausted(problem);
+}
+
 const agent = lambdaA2aAgent(researchAgent, () => [
   {
     contract: researchAgent.skills[0]!,
@@ -57,6 +70,9 @@ const agent = lambdaA2aAgent(researchAgent, () => [
 ]);
 
 export const handler = agentEntry({
-  task: taskHandler(researchTaskSchema, (input) => researchCompany(input, { jobId: input.job_id, index: input.index, iteration: input.iteration })),
+  task: taskHandler(researchTaskSchema, async (input) => {
+    if (input.iteration === 1) await refuseOverBudget(input.job_id);
+    return researchCompany(input, { jobId: input.job_id, index: input.index, iteration: input.iteration });
+  }),
   a2a: bufferedFunctionUrlHandler(agent),
 });

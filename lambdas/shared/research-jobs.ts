@@ -117,6 +117,7 @@ export async function startBatchJob(
         submitted_by: options.submittedBy,
         kind: 'batch',
         callback_url: request.callback_url,
+        max_cost_usd: request.max_cost_usd,
       },
       new Date(),
     );

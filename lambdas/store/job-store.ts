@@ -29,6 +29,8 @@ export interface JobRecord {
   results_csv_key?: string;
   /** Where the job's summary is POSTed when it ends. */
   callback_url?: string;
+  /** The batch's spending cap (max_cost_usd of its request). */
+  max_cost_usd?: number;
   /** What the job's counted companies spent (their results' `cost.usd`, list prices), summed from its progress. */
   cost_usd?: number;
   /** How many times its failed companies were run again (POST /jobs/{job_id}/redrive). */
@@ -37,7 +39,7 @@ export interface JobRecord {
   webhook?: { status: 'delivered' | 'failed'; attempts: number; last_status_code?: number; last_error?: string; at: string };
 }
 
-export type NewJob = Pick<JobRecord, 'job_id' | 'total' | 'request_hash' | 'manifest_key' | 'submitted_by' | 'kind' | 'callback_url'>;
+export type NewJob = Pick<JobRecord, 'job_id' | 'total' | 'request_hash' | 'manifest_key' | 'submitted_by' | 'kind' | 'callback_url' | 'max_cost_usd'>;
 
 export interface JobStore {
   /** Creates the job, or returns the existing one when the id is taken. */

@@ -16,6 +16,7 @@ import { loadCorpus } from '../../local/stand-ins/corpus';
 import { LOCAL_CALLER, startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 
 const schema = JSON.parse(readFileSync('examples/schema.json', 'utf8')) as ExtractionSchema;
+const loadCorpusNames = () => readFileSync('examples/companies.txt', 'utf8').trim().split('\n');
 const corpusUrls = new Set(loadCorpus('examples/corpus').map((d) => d.url));
 
 const companies = [
@@ -243,6 +244,32 @@ describe('a batch that cannot run', () => {
     const job = (await runtime.api.getJob(jobId)).body;
     expect(job.status).toBe('FAILED');
     expect(job.error).toMatch(/States.ItemReaderFailed.*never-written/);
+  });
+});
+
+describe('a batch with a spending cap', () => {
+  it('starts no company once its spend reaches max_cost_usd: the rest end failed with the reason, every company counted', async () => {
+    // More companies than the Map runs at once (100): the later ones start after earlier ones have spent.
+    const names = loadCorpusNames();
+    const capped = Array.from({ length: 130 }, (_, i) => names[i % names.length]!);
+    const submitted = await runtime.api.submitBatch({ companies: capped, extraction_schema: schema, max_iterations: 1, max_cost_usd: 0.5 });
+    expect(submitted.statusCode).toBe(202);
+    const jobId = submitted.body.job_id as string;
+    expect((await runtime.waitForJob(jobId)).status).toBe('SUCCEEDED');
+
+    const job = (await runtime.api.getJob(jobId)).body;
+    expect(job.status).toBe('COMPLETED');
+    expect(job.progress.completed + job.progress.failed).toBe(130);
+    const lines = (await runtime.results.getText(jobKeys.jsonl(jobId)))!.trim().split('\n').map((l) => JSON.parse(l) as CompanyResult);
+    expect(lines.map((r) => r.index)).toEqual(capped.map((_, i) => i));
+    const refused = lines.filter((r) => r.failure_reason?.startsWith('BudgetExhausted: budget_exhausted'));
+    expect(refused.length).toBeGreaterThan(0);
+    for (const r of refused) expect(r).toMatchObject({ status: 'failed', cost: { usd: 0, search_queries: 0 } });
+    // The cap is overshot by at most what the companies running when it was reached spend: never more than 100 of them.
+    const perCompany = Math.max(...lines.map((r) => r.cost.usd));
+    expect(job.cost_usd).toBeGreaterThanOrEqual(0.5);
+    expect(job.cost_usd).toBeLessThan(0.5 + 100 * perCompany);
+    expect(await runtime.api.submitBatch({ companies: ['Acme'], extraction_schema: schema, max_cost_usd: 0 })).toMatchObject({ statusCode: 400 });
   });
 });
 

@@ -638,7 +638,14 @@ describe('permissions', () => {
   it.each([
     [
       'research',
-      { 'search-cache': ['dynamodb:GetItem', 'dynamodb:PutItem'], ...TASK_STORE, ...RESERVES_UNITS, ...PACED, 'bucket/search-results/*': ['s3:PutObject'] },
+      {
+        'search-cache': ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        jobs: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
+        ...TASK_STORE,
+        ...RESERVES_UNITS,
+        ...PACED,
+        'bucket/search-results/*': ['s3:PutObject'],
+      },
     ],
     ['extraction', { ...TASK_STORE, ...PACED }],
     ['reflection', TASK_STORE],
