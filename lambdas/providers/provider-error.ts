@@ -5,12 +5,17 @@
 export type ProviderErrorName = 'ProviderThrottled' | 'ProviderUnavailable' | 'ProviderRejected';
 
 export class ProviderError extends Error {
+  /** How long the provider asked callers to wait (a `retry-after` header, or Google's RetryInfo), when it said. */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     override readonly name: ProviderErrorName,
     readonly provider: string,
     message: string,
+    options: { retryAfterSeconds?: number } = {},
   ) {
     super(`${provider}: ${message}`);
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   /** Throttling and outages pass; a rejected request (bad key, bad input) fails the same way again. */

@@ -14,10 +14,17 @@ import {
   type FaultRule,
   type StandIn,
 } from './faults';
+import { answerRandomFault, createFaultDice, type FaultRates } from './fault-rates';
 
 export type { FaultRule, StandIn } from './faults';
 
-export type AnthropicStandInOptions = { apiKey?: string; faults?: FaultRule[]; latencyMs?: number };
+export type AnthropicStandInOptions = {
+  apiKey?: string;
+  faults?: FaultRule[];
+  latencyMs?: number;
+  /** Faults at rates, drawn from a seed (fault-rates.ts), besides the `faults` rules. */
+  randomFaults?: FaultRates;
+};
 
 export const NO_FACTS_TEXT = 'No facts about the company were found in the search results.';
 
@@ -155,8 +162,9 @@ const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`
 
 export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promise<StandIn> {
   const faults = createFaultInjector(opts.faults);
+  const dice = createFaultDice(opts.randomFaults);
 
-  return serveLocally('anthropic', (req, res, bodyText) => {
+  return serveLocally('anthropic', async (req, res, bodyText) => {
     const path = (req.url ?? '/').split('?')[0];
     const isCount = path === '/v1/messages/count_tokens';
     if (req.method !== 'POST' || (path !== '/v1/messages' && !isCount)) {
@@ -172,6 +180,7 @@ export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promi
       }
     }
     if (answerFault(res, 'anthropic', faults, bodyText)) return;
+    if (await answerRandomFault(res, 'anthropic', dice, bodyText)) return;
 
     let body: Record<string, unknown>;
     try {

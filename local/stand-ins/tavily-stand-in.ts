@@ -10,10 +10,18 @@ import {
   type FaultRule,
   type StandIn,
 } from './faults';
+import { answerRandomFault, createFaultDice, type FaultRates } from './fault-rates';
 
 export type { FaultRule, StandIn } from './faults';
 
-export type TavilyStandInOptions = { documents: CorpusDocument[]; apiKey?: string; faults?: FaultRule[]; latencyMs?: number };
+export type TavilyStandInOptions = {
+  documents: CorpusDocument[];
+  apiKey?: string;
+  faults?: FaultRule[];
+  latencyMs?: number;
+  /** Faults at rates, drawn from a seed (fault-rates.ts), besides the `faults` rules. */
+  randomFaults?: FaultRates;
+};
 
 export type SearchHit = { document: CorpusDocument; score: number };
 
@@ -93,8 +101,9 @@ export function startTavilyStandIn(opts: TavilyStandInOptions): Promise<StandIn>
   const search = createSearchIndex(opts.documents);
   const byUrl = new Map(opts.documents.map((d) => [d.url, d]));
   const faults = createFaultInjector(opts.faults);
+  const dice = createFaultDice(opts.randomFaults);
 
-  return serveLocally('tavily', (req, res, bodyText) => {
+  return serveLocally('tavily', async (req, res, bodyText) => {
     const started = process.hrtime.bigint();
     const elapsed = () => Math.round(Number(process.hrtime.bigint() - started) / 1e7) / 100;
     const path = (req.url ?? '/').split('?')[0];
@@ -109,6 +118,7 @@ export function startTavilyStandIn(opts: TavilyStandInOptions): Promise<StandIn>
       }
     }
     if (answerFault(res, 'tavily', faults, bodyText)) return;
+    if (await answerRandomFault(res, 'tavily', dice, bodyText)) return;
 
     let body: Record<string, unknown>;
     try {
