@@ -17,6 +17,8 @@ const { values } = parseArgs({
     // Simulated provider round trips, to see what the Map's concurrency makes of real latencies.
     'search-latency-ms': { type: 'string', default: '0' },
     'llm-latency-ms': { type: 'string', default: '0' },
+    // tavily, google or hybrid; unset, the API's default.
+    'search-provider': { type: 'string' },
   },
 });
 const count = Number(values.companies);
@@ -34,10 +36,19 @@ const runtime = await startLocalRuntime({
   providers: 'stand-ins',
   logLevel: 'ERROR',
   searchCache: values.cache,
-  standInLatencyMs: { tavily: Number(values['search-latency-ms']), anthropic: Number(values['llm-latency-ms']) },
+  standInLatencyMs: {
+    tavily: Number(values['search-latency-ms']),
+    gemini: Number(values['search-latency-ms']),
+    anthropic: Number(values['llm-latency-ms']),
+  },
 });
 const ready = Date.now();
-const submitted = await runtime.api.submitBatch({ companies, extraction_schema: schema, max_iterations: Number(values.iterations) });
+const submitted = await runtime.api.submitBatch({
+  companies,
+  extraction_schema: schema,
+  max_iterations: Number(values.iterations),
+  ...(values['search-provider'] ? { search_provider: values['search-provider'] } : {}),
+});
 if (submitted.statusCode !== 202) throw new Error(`submit failed: ${JSON.stringify(submitted.body)}`);
 const execution = await runtime.waitForJob(submitted.body.job_id);
 const finished = Date.now();
@@ -54,7 +65,8 @@ await runtime.stop();
 const seconds = (finished - ready) / 1000;
 const llmTokens = results.reduce((s, r) => s + r.cost.llm_input_tokens + r.cost.llm_output_tokens, 0);
 console.log(
-  `batch of ${count} companies, max_iterations ${values.iterations}, search cache ${values.cache ? 'on' : 'off'}, ` +
+  `batch of ${count} companies, max_iterations ${values.iterations}, search provider ${values['search-provider'] ?? '(default)'}, ` +
+    `search cache ${values.cache ? 'on' : 'off'}, ` +
     `stand-in latency: search ${values['search-latency-ms']} ms, LLM ${values['llm-latency-ms']} ms`,
 );
 console.log(`  execution:          ${execution.status}`);
@@ -62,7 +74,7 @@ console.log(`  runtime start-up:   ${((ready - startup) / 1000).toFixed(1)} s (s
 console.log(`  batch wall time:    ${seconds.toFixed(1)} s  (${(count / seconds).toFixed(1)} companies/s; seed target 1,000 in 90 s)`);
 console.log(`  counters:           completed ${job.progress.completed} + failed ${job.progress.failed} = ${job.progress.completed + job.progress.failed} of ${job.progress.total}`);
 console.log(`  complete records:   ${results.filter((r) => r.complete).length}`);
-console.log(`  search queries:     ${(results.reduce((s, r) => s + r.cost.search_queries, 0) / count).toFixed(2)} per company, ${sent.tavily} sent to the search provider`);
+console.log(`  search queries:     ${(results.reduce((s, r) => s + r.cost.search_queries, 0) / count).toFixed(2)} per company, ${sent.tavily + sent.gemini} sent to the search providers (Tavily ${sent.tavily}, Gemini ${sent.gemini})`);
 console.log(`  LLM tokens:         ${(llmTokens / count).toFixed(0)} per company`);
 console.log(`  est. provider cost: $${(results.reduce((s, r) => s + r.cost.usd, 0) / count).toFixed(4)} per company (list prices)`);
 console.log(`  peak RSS:           ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);

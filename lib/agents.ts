@@ -22,6 +22,7 @@ export class Agents extends Construct {
   readonly assemble: AgentFunction;
   readonly tavilySecret: Secret;
   readonly anthropicSecret: Secret;
+  readonly geminiSecret: Secret;
 
   constructor(scope: Construct, id: string, props: AgentsProps) {
     super(scope, id);
@@ -29,6 +30,8 @@ export class Agents extends Construct {
     // Functions get the ARN, never the key itself.
     this.tavilySecret = new Secret(this, 'TavilyApiKey', { description: 'Tavily API key used by the research agent' });
     this.anthropicSecret = new Secret(this, 'AnthropicApiKey', { description: 'Anthropic API key used by the research and extraction agents' });
+    // Left empty, `hybrid` searches with Tavily alone and `google` research fails with the reason.
+    this.geminiSecret = new Secret(this, 'GeminiApiKey', { description: 'Gemini API key used by the research agent for Google Search grounding' });
 
     const data = { BUCKET_NAME: props.bucket.bucketName, JOBS_TABLE_NAME: props.jobsTable.tableName, LLM_MODEL: props.llmModel };
     const providers = { TAVILY_SECRET_ARN: this.tavilySecret.secretArn, ANTHROPIC_SECRET_ARN: this.anthropicSecret.secretArn };
@@ -39,7 +42,12 @@ export class Agents extends Construct {
       description: 'Dossier research agent: searches the web and writes cited notes',
       timeout: Duration.seconds(120),
       memorySize: 1024,
-      environment: { ...data, ...providers, SEARCH_CACHE_TABLE_NAME: props.searchCacheTable.tableName },
+      environment: {
+        ...data,
+        ...providers,
+        GEMINI_SECRET_ARN: this.geminiSecret.secretArn,
+        SEARCH_CACHE_TABLE_NAME: props.searchCacheTable.tableName,
+      },
     });
     this.extraction = new AgentFunction(this, 'Extraction', {
       handler: 'extraction',
@@ -70,6 +78,7 @@ export class Agents extends Construct {
     });
 
     this.tavilySecret.grantRead(this.research);
+    this.geminiSecret.grantRead(this.research);
     this.anthropicSecret.grantRead(this.research);
     this.anthropicSecret.grantRead(this.extraction);
     props.bucket.grantPut(this.research, 'search-results/*');

@@ -27,7 +27,8 @@ interface RawResultsLocation {
 }
 
 export async function researchCompany(input: ResearchInput, at: RawResultsLocation): Promise<ResearchOutput> {
-  const findings = await research(input, { search: await searchProvider(), model: await languageModel() });
+  const search = await searchProvider(input.search_provider);
+  const findings = await research(input, { search, model: await languageModel() });
   const store = resultStore();
   const key = await store.putRawResults(at.jobId, at.index, at.iteration, findings.raw_results);
   metrics.addMetric('SearchQueries', 'Count', findings.research_queries.length);
@@ -37,7 +38,8 @@ export async function researchCompany(input: ResearchInput, at: RawResultsLocati
     sources: findings.sources,
     research_notes: findings.research_notes,
     metadata: {
-      provider: input.search_provider,
+      // What searched: `hybrid` with one key configured is that provider alone.
+      provider: search.name,
       queries_executed: findings.research_queries.length,
       results_found: findings.results_found,
       duration_seconds: findings.duration_seconds,

@@ -4,7 +4,7 @@
  * Locally (no AWS) the keys may come from the process environment.
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { DEFAULT_LLM_MODEL } from '../core/pricing';
+import { DEFAULT_GEMINI_MODEL, DEFAULT_LLM_MODEL } from '../core/pricing';
 import { DEFAULT_DAILY_RESEARCH_UNITS, DEFAULT_RATE_LIMIT_PER_MINUTE } from '../core/quotas';
 
 function required(name: string): string {
@@ -91,12 +91,21 @@ export const config = {
   get anthropicBaseUrl() {
     return process.env.ANTHROPIC_BASE_URL || undefined;
   },
+  /** The Gemini model that runs Google searches (search_provider google or hybrid). */
+  get geminiModel() {
+    return process.env.GEMINI_MODEL || DEFAULT_GEMINI_MODEL;
+  },
+  get geminiBaseUrl() {
+    return process.env.GEMINI_BASE_URL || undefined;
+  },
 };
 
 /** Secrets are cached for five minutes per warm container: one Secrets Manager call, not one per company. */
 const SECRET_MAX_AGE_SECONDS = 300;
 
-export async function apiKey(provider: 'tavily' | 'anthropic'): Promise<string> {
+export type KeyedProvider = 'tavily' | 'anthropic' | 'gemini';
+
+export async function apiKey(provider: KeyedProvider): Promise<string> {
   const prefix = provider.toUpperCase();
   const fromEnvironment = process.env[`${prefix}_API_KEY`];
   if (fromEnvironment) return fromEnvironment;

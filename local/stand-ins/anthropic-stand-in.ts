@@ -14,7 +14,7 @@ import {
   type FaultRule,
   type StandIn,
 } from './faults';
-import { answerRandomFault, createFaultDice, type FaultRates } from './fault-rates';
+import { answerRandomFault, faultDiceOf, type FaultDice, type FaultRates } from './fault-rates';
 
 export type { FaultRule, StandIn } from './faults';
 
@@ -23,7 +23,7 @@ export type AnthropicStandInOptions = {
   faults?: FaultRule[];
   latencyMs?: number;
   /** Faults at rates, drawn from a seed (fault-rates.ts), besides the `faults` rules. */
-  randomFaults?: FaultRates;
+  randomFaults?: FaultRates | FaultDice;
 };
 
 export const NO_FACTS_TEXT = 'No facts about the company were found in the search results.';
@@ -162,7 +162,7 @@ const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`
 
 export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promise<StandIn> {
   const faults = createFaultInjector(opts.faults);
-  const dice = createFaultDice(opts.randomFaults);
+  const dice = faultDiceOf(opts.randomFaults);
 
   return serveLocally('anthropic', async (req, res, bodyText) => {
     const path = (req.url ?? '/').split('?')[0];

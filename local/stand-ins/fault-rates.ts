@@ -84,6 +84,11 @@ export function createFaultDice(rates: FaultRates = {}): FaultDice {
   };
 }
 
+/** Stand-ins take rates, or dice made by their caller, who can then read what was injected. */
+export function faultDiceOf(from: FaultRates | FaultDice | undefined): FaultDice {
+  return from && 'roll' in from ? from : createFaultDice(from);
+}
+
 /** The start of each provider's success body, as if the connection had dropped part way through it. */
 const TRUNCATED_BODIES: Record<ErrorDialect, string> = {
   tavily: '{"query":"","results":[{"title":"',

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { CorpusDocument } from './corpus';
 import { parseFactLines } from './facts';
-import { answerRandomFault, createFaultDice, type FaultDice, type FaultRates } from './fault-rates';
+import { answerRandomFault, faultDiceOf, type FaultDice, type FaultRates } from './fault-rates';
 import { answerFault, createFaultInjector, sendError, sendJson, serveLocally, type FaultRule, type StandIn } from './faults';
 import { createSearchIndex } from './tavily-stand-in';
 
@@ -17,7 +17,8 @@ export type GeminiStandInOptions = {
   documents: CorpusDocument[];
   apiKey?: string;
   faults?: FaultRule[];
-  randomFaults?: FaultRates;
+  /** Faults at rates, drawn from a seed (fault-rates.ts), besides the `faults` rules. */
+  randomFaults?: FaultRates | FaultDice;
   latencyMs?: number;
 };
 
@@ -107,7 +108,7 @@ function givenKey(req: IncomingMessage): string | undefined {
 export async function startGeminiStandIn(opts: GeminiStandInOptions): Promise<GeminiStandIn> {
   const search = createSearchIndex(opts.documents);
   const faults = createFaultInjector(opts.faults);
-  const dice = createFaultDice(opts.randomFaults);
+  const dice = faultDiceOf(opts.randomFaults);
   let searches = 0;
 
   const standIn = await serveLocally('gemini', async (req, res, bodyText) => {

@@ -10,7 +10,7 @@ import {
   type FaultRule,
   type StandIn,
 } from './faults';
-import { answerRandomFault, createFaultDice, type FaultRates } from './fault-rates';
+import { answerRandomFault, faultDiceOf, type FaultDice, type FaultRates } from './fault-rates';
 
 export type { FaultRule, StandIn } from './faults';
 
@@ -20,7 +20,7 @@ export type TavilyStandInOptions = {
   faults?: FaultRule[];
   latencyMs?: number;
   /** Faults at rates, drawn from a seed (fault-rates.ts), besides the `faults` rules. */
-  randomFaults?: FaultRates;
+  randomFaults?: FaultRates | FaultDice;
 };
 
 export type SearchHit = { document: CorpusDocument; score: number };
@@ -101,7 +101,7 @@ export function startTavilyStandIn(opts: TavilyStandInOptions): Promise<StandIn>
   const search = createSearchIndex(opts.documents);
   const byUrl = new Map(opts.documents.map((d) => [d.url, d]));
   const faults = createFaultInjector(opts.faults);
-  const dice = createFaultDice(opts.randomFaults);
+  const dice = faultDiceOf(opts.randomFaults);
 
   return serveLocally('tavily', async (req, res, bodyText) => {
     const started = process.hrtime.bigint();

@@ -27,7 +27,7 @@ const parsedSchema = (extraction_schema: unknown) => batchRequestSchema.parse({ 
 describe('batchRequestSchema', () => {
   it('fills in the defaults', () => {
     const parsed = batchRequestSchema.parse({ companies: ['Northwind Robotics'], extraction_schema });
-    expect(parsed).toMatchObject({ max_iterations: 2, max_queries: 3, search_provider: 'tavily' });
+    expect(parsed).toMatchObject({ max_iterations: 2, max_queries: 3, search_provider: 'hybrid' });
   });
 
   it('trims company names', () => {

@@ -138,7 +138,7 @@ describe('Google adapter', () => {
       body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'Query: Otter Mills' }] }], tools: [{ google_search: {} }] }),
     });
     expect(ok.status).toBe(200);
-    const body = await ok.json();
+    const body = (await ok.json()) as any;
     const candidate = body.candidates[0];
     expect(candidate.content.parts[0].text).toBe('Otter Mills spins yarn.\n- Founded: 1911');
     expect(candidate.groundingMetadata.webSearchQueries).toEqual(['Otter Mills']);
