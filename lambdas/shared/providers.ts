@@ -12,7 +12,10 @@ import { logger, metrics } from './observability';
 import type { LanguageModel } from '../providers/language-model';
 import type { SearchProvider } from '../providers/search-provider';
 
-const searches = new Map<SearchProviderName, Promise<SearchProvider>>();
+/** Built providers by name, with when to build again (Infinity: for the container's life). */
+const searches = new Map<SearchProviderName, { provider: Promise<SearchProvider>; until: number }>();
+/** How long a hybrid that lacks a key is kept before the keys are looked up again: about the secrets cache's age. */
+const ONE_KEY_HYBRID_SECONDS = 300;
 let model: Promise<LanguageModel> | undefined;
 
 const tavily = () => apiKey('tavily').then((key) => createTavilySearch({ apiKey: key, baseUrl: config.tavilyBaseUrl }));
@@ -22,7 +25,7 @@ const google = () =>
 /**
  * `hybrid` with both keys is both providers; with one key it is that provider alone, so a deployment (or a local
  * run) that has only a Tavily or only a Gemini key works with the default. `lasting` is false when a key was
- * missing: the next research call looks again, and picks up a key put in after deploying.
+ * missing: a few minutes later research looks again, and picks up a key put in after deploying.
  */
 async function build(name: SearchProviderName): Promise<{ provider: SearchProvider; lasting: boolean }> {
   if (name === 'tavily') return { provider: await tavily(), lasting: true };
@@ -45,28 +48,34 @@ async function build(name: SearchProviderName): Promise<{ provider: SearchProvid
   return { provider: available.value, lasting: false };
 }
 
+function withCache(provider: SearchProvider): SearchProvider {
+  const table = config.searchCacheTableName;
+  if (!table) return provider;
+  return withSearchCache(provider, new DynamoSearchCache(documentClient(), table), {
+    ttlSeconds: config.searchCacheTtlSeconds,
+    onCacheError: (error) => logger.warn('search cache unavailable; searching without it', { error }),
+  });
+}
+
 export function searchProvider(name: SearchProviderName): Promise<SearchProvider> {
-  let built = searches.get(name);
-  if (!built) {
-    built = build(name).then(
+  const cached = searches.get(name);
+  if (cached && cached.until > Date.now()) return cached.provider;
+  const entry = {
+    until: Infinity,
+    provider: build(name).then(
       ({ provider, lasting }) => {
-        if (!lasting) searches.delete(name);
-        const table = config.searchCacheTableName;
-        if (!table) return provider;
-        return withSearchCache(provider, new DynamoSearchCache(documentClient(), table), {
-          ttlSeconds: config.searchCacheTtlSeconds,
-          onCacheError: (error) => logger.warn('search cache unavailable; searching without it', { error }),
-        });
+        if (!lasting) entry.until = Date.now() + ONE_KEY_HYBRID_SECONDS * 1000;
+        return withCache(provider);
       },
       // A failed build (no key yet, Secrets Manager unreachable) is not remembered: the next call tries again.
       (error: unknown) => {
-        searches.delete(name);
+        if (searches.get(name) === entry) searches.delete(name);
         throw error;
       },
-    );
-    searches.set(name, built);
-  }
-  return built;
+    ),
+  };
+  searches.set(name, entry);
+  return entry.provider;
 }
 
 export function languageModel(): Promise<LanguageModel> {

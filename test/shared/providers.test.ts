@@ -14,6 +14,7 @@ beforeEach(() => {
   vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
 });
 afterEach(() => {
+  vi.useRealTimers();
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
 });
@@ -24,10 +25,14 @@ describe('searchProvider', () => {
     await expect(searchProvider('google')).rejects.toThrow(/GEMINI_API_KEY/);
   });
 
-  it('makes hybrid the one provider with a key, then both once the second key is there', async () => {
+  it('makes hybrid the one provider with a key, then both a few minutes after the second key is there', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
     vi.stubEnv('GEMINI_API_KEY', 'gemini-key');
     expect((await searchProvider('hybrid')).name).toBe('google');
     vi.stubEnv('TAVILY_API_KEY', 'tvly-key');
+    // The keys are not looked up again on every call.
+    expect((await searchProvider('hybrid')).name).toBe('google');
+    vi.setSystemTime(Date.now() + 301_000);
     expect((await searchProvider('hybrid')).name).toBe('hybrid');
     // Built once, then kept for the container's life.
     expect(await searchProvider('hybrid')).toBe(await searchProvider('hybrid'));
