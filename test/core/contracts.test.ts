@@ -77,7 +77,7 @@ describe('batchRequestSchema', () => {
 describe('unknown keys', () => {
   it('refuses a misspelt option instead of quietly using its default', () => {
     expect(problem({ companies: ['Acme'], extraction_schema, max_iteration: 4 })).toBe(
-      '(body): unknown key "max_iteration"; the known keys are companies, extraction_schema, max_iterations, max_queries, search_provider, callback_url',
+      '(body): unknown key "max_iteration"; the known keys are companies, extraction_schema, max_iterations, max_queries, search_provider, callback_url, max_cost_usd',
     );
     expect(problem({ company_name: 'Acme', extraction_schema, maxQueries: 2, provider: 'tavily' }, singleResearchRequestSchema)).toBe(
       '(body): unknown keys "maxQueries", "provider"; the known keys are extraction_schema, max_iterations, max_queries, search_provider, company_name',
