@@ -28,6 +28,8 @@ const { values } = parseArgs({
     faults: { type: 'string', default: '0' },
     // Percentage of Lambda task invocations that die like a crashed runtime (before, inside or after their handler).
     'crash-pct': { type: 'string', default: '0' },
+    // tavily, google or hybrid; unset, the API's default.
+    'search-provider': { type: 'string' },
   },
 });
 const count = Number(values.companies);
@@ -61,13 +63,22 @@ const runtime = await startLocalRuntime({
   searchCache: values.cache,
   // The tables of a large batch (its search journal above all) live on disk, as DynamoDB's would, not in this process.
   dynamodbOnDisk: true,
-  standInLatencyMs: { tavily: Number(values['search-latency-ms']), anthropic: Number(values['llm-latency-ms']) },
+  standInLatencyMs: {
+    tavily: Number(values['search-latency-ms']),
+    gemini: Number(values['search-latency-ms']),
+    anthropic: Number(values['llm-latency-ms']),
+  },
   ...pacingRuntimeOptions(values),
   faults: { tavily: faultsAtRate(faultRate), anthropic: faultsAtRate(faultRate) },
   ...(crashPct > 0 ? { crashes: counted(crashAtRate(crashPct / 100)) } : {}),
 });
 const ready = Date.now();
-const submitted = await runtime.api.submitBatch({ companies, extraction_schema: schema, max_iterations: Number(values.iterations) });
+const submitted = await runtime.api.submitBatch({
+  companies,
+  extraction_schema: schema,
+  max_iterations: Number(values.iterations),
+  ...(values['search-provider'] ? { search_provider: values['search-provider'] } : {}),
+});
 if (submitted.statusCode !== 202) throw new Error(`submit failed: ${JSON.stringify(submitted.body)}`);
 const jobId: string = submitted.body.job_id;
 const execution = await runtime.waitForJob(jobId);
@@ -110,8 +121,8 @@ await runtime.stop();
 const seconds = (finished - ready) / 1000;
 const assembled = execution.output ? JSON.parse(execution.output).assembled : undefined;
 console.log(
-  `batch of ${count} companies, max_iterations ${values.iterations}, search cache ${values.cache ? 'on' : 'off'}, ` +
-    `stand-in latency: search ${values['search-latency-ms']} ms, LLM ${values['llm-latency-ms']} ms, ` +
+  `batch of ${count} companies, max_iterations ${values.iterations}, search provider ${values['search-provider'] ?? '(default)'}, ` +
+    `search cache ${values.cache ? 'on' : 'off'}, stand-in latency: search ${values['search-latency-ms']} ms, LLM ${values['llm-latency-ms']} ms, ` +
     `provider faults ${(faultRate * 100).toFixed(1)} %, crashes ${crashPct} %`,
 );
 console.log(`  execution:          ${execution.status}${execution.error ? ` (${execution.error}: ${execution.cause})` : ''}`);
@@ -140,7 +151,7 @@ if (!lines) {
       `${assembled ? `; assembly wrote completed ${assembled.completed} + failed ${assembled.failed}, ${assembled.unrecorded} unrecorded` : ''})`,
   );
   console.log(`  complete records:   ${file.complete}`);
-  console.log(`  search queries:     ${(file.searches / count).toFixed(2)} per company, ${sent.tavily} sent to the search provider`);
+  console.log(`  search queries:     ${(file.searches / count).toFixed(2)} per company, ${sent.tavily + sent.gemini} sent to the search providers (Tavily ${sent.tavily}, Gemini ${sent.gemini})`);
   console.log(`  LLM tokens:         ${(file.tokens / count).toFixed(0)} per company`);
   console.log(`  est. provider cost: $${(file.usd / count).toFixed(4)} per company (list prices)`);
 }

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import type { CompanyResult, ExtractionSchema, JobView } from '../lambdas/core/contracts';
+import { SEARCH_PROVIDERS, type CompanyResult, type ExtractionSchema, type JobView, type SearchProviderName } from '../lambdas/core/contracts';
 import { recordProblems } from '../lambdas/core/json-schema';
 import { jobKeys } from '../lambdas/core/job-layout';
 import { startLocalRuntime } from '../local/runtime';
@@ -36,6 +36,13 @@ function integerOption(value: string | undefined, name: string): number | undefi
   const n = Number(value);
   if (!Number.isInteger(n)) fail(`--${name} must be a whole number, got "${value}"`);
   return n;
+}
+
+/** Checked by the API like every other field; the CLI only refuses what is not one of the names. */
+function searchProviderOption(value: string | undefined): SearchProviderName | undefined {
+  if (value === undefined) return undefined;
+  if (!(SEARCH_PROVIDERS as readonly string[]).includes(value)) fail(`--search-provider must be one of ${SEARCH_PROVIDERS.join(', ')}, got "${value}"`);
+  return value as SearchProviderName;
 }
 
 function progressLine(view: JobView): string {
@@ -98,6 +105,7 @@ interface RunOptions {
   corpus?: string;
   out?: string;
   offline?: boolean;
+  searchProvider?: string;
 }
 
 async function run(companiesFile: string, options: RunOptions): Promise<number> {
@@ -105,16 +113,19 @@ async function run(companiesFile: string, options: RunOptions): Promise<number> 
   const companies = readCompaniesFile(companiesFile);
   const schema = readJson(options.schema, 'schema');
   const corpusDir = options.corpus ?? path.join(import.meta.dirname, '..', 'examples', 'corpus');
+  const searchProvider = searchProviderOption(options.searchProvider);
 
   const started = Date.now();
   const runtime = await startLocalRuntime({ corpusDir, providers: options.offline ? 'stand-ins' : 'auto' });
   try {
-    process.stdout.write(`Dossier: ${companies.length} companies, providers: ${runtime.providers === 'real' ? 'Tavily and Anthropic' : `local stand-ins over ${corpusDir}`}\n`);
+    const realProviders = [process.env.TAVILY_API_KEY && 'Tavily', process.env.GEMINI_API_KEY && 'Gemini', 'Anthropic'].filter(Boolean).join(', ');
+    process.stdout.write(`Dossier: ${companies.length} companies, providers: ${runtime.providers === 'real' ? realProviders : `local stand-ins over ${corpusDir}`}\n`);
     const submitted = await runtime.api.submitBatch({
       companies,
       extraction_schema: schema,
       ...(options.maxIterations ? { max_iterations: integerOption(options.maxIterations, 'max-iterations') } : {}),
       ...(options.maxQueries ? { max_queries: integerOption(options.maxQueries, 'max-queries') } : {}),
+      ...(searchProvider ? { search_provider: searchProvider } : {}),
     });
     if (submitted.statusCode !== 202) {
       process.stderr.write(`dossier: the batch was refused (${submitted.statusCode}): ${submitted.body?.message ?? JSON.stringify(submitted.body)}\n`);
@@ -288,9 +299,14 @@ function program(): Command {
     .option('--max-iterations <n>', 'research → extraction → reflection rounds per company, 1–5 (default 2)')
     .option('--max-queries <n>', 'search queries per round, 1–10 (default 3)')
     .option('--corpus <folder>', 'your own documents (.md/.txt) for the offline search stand-in (default: examples/corpus)')
-    .option('--offline', 'use the stand-ins even if TAVILY_API_KEY and ANTHROPIC_API_KEY are set')
+    .option('--search-provider <name>', 'tavily (default), google (Gemini with Google Search) or hybrid (both, one covering for the other)')
+    .option('--offline', 'use the stand-ins even if provider keys are set')
     .option('--out <folder>', 'where results go', 'out')
-    .addHelpText('after', '\nWith TAVILY_API_KEY and ANTHROPIC_API_KEY in the environment the run uses the real providers.')
+    .addHelpText(
+      'after',
+      '\nWith ANTHROPIC_API_KEY and TAVILY_API_KEY and/or GEMINI_API_KEY in the environment the run uses the real providers;\n' +
+        'hybrid then searches with the search keys there are.',
+    )
     .action(async (file: string, options: RunOptions) => set(await run(file, options)));
 
   cli
@@ -310,6 +326,7 @@ function program(): Command {
     .option('--schema <file>', 'JSON Schema of the fields to research (required)')
     .option('--max-iterations <n>', 'rounds per company, 1–5')
     .option('--max-queries <n>', 'search queries per round, 1–10')
+    .option('--search-provider <name>', 'tavily (default), google or hybrid')
     .option('--idempotency-key <key>', 'the same key and body never start a job twice')
     .option('--watch', 'follow the job until it ends')
     .action(
@@ -319,9 +336,16 @@ function program(): Command {
         const schema = readJson(options.schema, 'schema');
         const maxIterations = integerOption(options.maxIterations, 'max-iterations');
         const maxQueries = integerOption(options.maxQueries, 'max-queries');
+        const searchProvider = searchProviderOption(options.searchProvider);
         const api = remoteApi(options);
         const job = await api.submitBatch(
-          { companies, extraction_schema: schema, ...(maxIterations ? { max_iterations: maxIterations } : {}), ...(maxQueries ? { max_queries: maxQueries } : {}) },
+          {
+            companies,
+            extraction_schema: schema,
+            ...(maxIterations ? { max_iterations: maxIterations } : {}),
+            ...(maxQueries ? { max_queries: maxQueries } : {}),
+            ...(searchProvider ? { search_provider: searchProvider } : {}),
+          },
           options.idempotencyKey,
         );
         process.stdout.write(`${job.job_id}\n`);

@@ -38,6 +38,7 @@ export class Agents extends Construct {
   readonly assemble: AgentFunction;
   readonly tavilySecret: Secret;
   readonly anthropicSecret: Secret;
+  readonly geminiSecret: Secret;
 
   constructor(scope: Construct, id: string, props: AgentsProps) {
     super(scope, id);
@@ -45,6 +46,8 @@ export class Agents extends Construct {
     // Functions get the ARN, never the key itself.
     this.tavilySecret = new Secret(this, 'TavilyApiKey', { description: 'Tavily API key used by the research agent' });
     this.anthropicSecret = new Secret(this, 'AnthropicApiKey', { description: 'Anthropic API key used by the research and extraction agents' });
+    // Left empty, `hybrid` searches with Tavily alone and `google` research fails with the reason.
+    this.geminiSecret = new Secret(this, 'GeminiApiKey', { description: 'Gemini API key used by the research agent for Google Search grounding' });
 
     const data = { BUCKET_NAME: props.bucket.bucketName, JOBS_TABLE_NAME: props.jobsTable.tableName, LLM_MODEL: props.llmModel };
     // The limits go to both functions that call a provider; the Anthropic ones must agree, they share the budget.
@@ -70,6 +73,7 @@ export class Agents extends Construct {
       environment: {
         ...data,
         ...providers,
+        GEMINI_SECRET_ARN: this.geminiSecret.secretArn,
         SEARCH_CACHE_TABLE_NAME: props.searchCacheTable.tableName,
         SEARCH_JOURNAL_TABLE_NAME: props.searchCacheTable.tableName,
       },
@@ -103,10 +107,11 @@ export class Agents extends Construct {
     });
 
     this.tavilySecret.grantRead(this.research);
+    this.geminiSecret.grantRead(this.research);
     this.anthropicSecret.grantRead(this.research);
     this.anthropicSecret.grantRead(this.extraction);
     // The keys are issued by Tavily and Anthropic: a new key is made at the provider and put in by hand (README).
-    for (const secret of [this.tavilySecret, this.anthropicSecret]) {
+    for (const secret of [this.tavilySecret, this.anthropicSecret, this.geminiSecret]) {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason: 'A third-party API key: only the provider can issue a new one, so a rotation function has nothing to do; a new key is put in with put-secret-value',

@@ -78,6 +78,7 @@ export class DossierStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName });
     new CfnOutput(this, 'TavilySecretArn', { value: this.agents.tavilySecret.secretArn });
     new CfnOutput(this, 'AnthropicSecretArn', { value: this.agents.anthropicSecret.secretArn });
+    new CfnOutput(this, 'GeminiSecretArn', { value: this.agents.geminiSecret.secretArn });
     new CfnOutput(this, 'TokenUrl', { value: this.identity.tokenUrl ?? '', description: 'OAuth2 client-credentials token endpoint' });
     if (this.identity.client) {
       new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool!.userPoolId });

@@ -129,7 +129,7 @@ export class Monitoring extends Construct {
     const providerThrottles = new Alarm(this, 'ProviderThrottles', {
       alarmName: `${prefix}-provider-throttles`,
       alarmDescription:
-        `Tavily or Anthropic answered 429/529 to more than ${providerThrottleThreshold} agent tasks in 5 minutes (ProviderThrottled). ` +
+        `Tavily, Gemini or Anthropic answered 429/529 to more than ${providerThrottleThreshold} agent tasks in 5 minutes (ProviderThrottled). ` +
         "Retries absorb a few; look at the research and extraction logs for the provider, the provider's rate limits, " +
         'and lower maxConcurrency if companies start failing.',
       metric: dossierMetric('ProviderThrottled'),

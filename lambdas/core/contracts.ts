@@ -78,12 +78,21 @@ export const companyNameSchema = z
   .min(1, 'company name must not be empty')
   .max(200, 'company name must be at most 200 characters');
 
-/** The seed also names `google` and `hybrid`; they join this list with their adapters. */
-export const searchProviderSchema = z.enum(['tavily']).default('tavily');
+/**
+ * Where research searches: Tavily, Gemini with Google Search grounding, or both. `hybrid` (the seed's default)
+ * spreads a round's queries over the two and sends a query one of them throttles or fails to the other; with only
+ * one of the two keys configured it searches with that one (lambdas/shared/providers.ts).
+ */
+export const SEARCH_PROVIDERS = ['tavily', 'google', 'hybrid'] as const;
+// Tavily by default: a grounded Gemini prompt costs about seven Tavily searches, and only Tavily is paced to its
+// key's limit yet. `hybrid` (the seed's default) and `google` are a request field away.
+export const searchProviderSchema = z.enum(SEARCH_PROVIDERS).default('tavily');
+export type SearchProviderName = z.infer<typeof searchProviderSchema>;
 
 /** Token and query counts, carried as a running total through a company's loop so storage can price it. */
 export const usageSchema = z.object({
   search_queries: z.number().int().nonnegative().default(0),
+  /** Search spend in credits of SEARCH_CREDIT_USD (lambdas/core/pricing.ts); a Gemini search counts several. */
   search_credits: z.number().nonnegative().default(0),
   llm_input_tokens: z.number().int().nonnegative().default(0),
   llm_output_tokens: z.number().int().nonnegative().default(0),

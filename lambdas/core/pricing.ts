@@ -11,8 +11,46 @@ const MODEL_PRICES: { prefix: string; input: number; output: number }[] = [
 /** The Claude model every LLM call uses unless the deployment (or LLM_MODEL locally) names another. */
 export const DEFAULT_LLM_MODEL = 'claude-sonnet-4-6';
 
-/** The seed's figure for a Tavily query; a basic search is one credit. */
+/**
+ * The seed's figure for a Tavily query; a basic search is one credit. Usage counts all search spend in these
+ * credits, so a Gemini search is converted into them (geminiSearchCredits).
+ */
 export const SEARCH_CREDIT_USD = 0.005;
+
+/**
+ * Gemini with Google Search grounding, list prices. Gemini 2.x models bill each grounded prompt (a request that
+ * searched, however many queries it ran) at $35 per 1,000; Gemini 3 models bill each search query at $14 per
+ * 1,000. The daily free allowance of grounded prompts is ignored: estimates err on the high side.
+ */
+export const DEFAULT_GEMINI_MODEL = 'gemini-2.5-flash';
+const GEMINI_GROUNDED_PROMPT_USD = 0.035;
+const GEMINI_3_SEARCH_QUERY_USD = 0.014;
+/** Per million tokens (input, output); longest prefix first. Unknown models are priced as 2.5 Pro. */
+const GEMINI_TOKEN_PRICES: { prefix: string; input: number; output: number }[] = [
+  { prefix: 'gemini-2.5-flash-lite', input: 0.1, output: 0.4 },
+  { prefix: 'gemini-2.5-flash', input: 0.3, output: 2.5 },
+  { prefix: 'gemini-2.5-pro', input: 1.25, output: 10 },
+];
+
+export interface GeminiSearchUsage {
+  /** Queries the model ran (webSearchQueries); 0 when it answered without searching. */
+  searchQueries: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export function geminiSearchUsd(model: string, usage: GeminiSearchUsage): number {
+  const tokens = GEMINI_TOKEN_PRICES.find((p) => model.startsWith(p.prefix)) ?? { input: 1.25, output: 10 };
+  const grounding = model.startsWith('gemini-3')
+    ? usage.searchQueries * GEMINI_3_SEARCH_QUERY_USD
+    : usage.searchQueries > 0 ? GEMINI_GROUNDED_PROMPT_USD : 0;
+  return grounding + (usage.inputTokens * tokens.input + usage.outputTokens * tokens.output) / 1_000_000;
+}
+
+/** A Gemini search's cost in search credits (fractions allowed): 2.5 Flash with one grounded prompt is about 7. */
+export function geminiSearchCredits(model: string, usage: GeminiSearchUsage): number {
+  return Math.round((geminiSearchUsd(model, usage) / SEARCH_CREDIT_USD) * 10_000) / 10_000;
+}
 
 export function modelPrice(model: string): { input: number; output: number } {
   const price = MODEL_PRICES.find((p) => model.startsWith(p.prefix));

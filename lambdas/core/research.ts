@@ -3,13 +3,15 @@ import type { ResearchInput, SearchResult, Source, Usage } from './contracts';
 import { fieldsOf, type SchemaField } from './json-schema';
 import { NOTES_SYSTEM_PROMPT, notesPrompt, sourceList, type NumberedSource } from './prompts';
 import { addUsage } from './pricing';
+import { dedupeHits, trimToBudget, type ContentBudget } from './search-results';
 import type { LanguageModel } from '../providers/language-model';
 import type { SearchHit, SearchProvider, SearchResponse } from '../providers/search-provider';
 
 export const RESULTS_PER_QUERY = 5;
 /** Enough context for the notes without paying for whole pages of boilerplate. */
 export const MAX_SOURCES = 8;
-export const MAX_SOURCE_CHARS = 3_000;
+/** About 4,000 tokens of sources per round, whichever provider found them. */
+export const CONTENT_BUDGET: ContentBudget = { perResultChars: 3_000, totalChars: 16_000 };
 export const NOTES_MAX_TOKENS = 1_024;
 
 /** Legal forms and filler words say nothing about which company a page is about ("The Coca-Cola Company"). */
@@ -83,23 +85,18 @@ export async function research(input: ResearchInput, deps: ResearchDeps, now: ()
     search_credits: responses.reduce((sum, r) => sum + r.credits, 0),
   });
 
-  // The same page often answers several queries: keep its best score once.
-  const byUrl = new Map<string, SearchHit>();
-  for (const hit of responses.flatMap((r) => r.hits)) {
-    const seen = byUrl.get(hit.url);
-    if (!seen || hit.score > seen.score) byUrl.set(hit.url, hit);
-  }
-  const raw = [...byUrl.values()];
+  // The same page often answers several queries, or both providers of a hybrid search: it counts once.
+  const raw = dedupeHits(responses.flatMap((r) => r.hits));
   const relevant = raw
     .filter((hit) => mentionsCompany(hit, input.company_name))
     .sort((a, b) => b.score - a.score)
     .slice(0, MAX_SOURCES);
 
-  const numbered: NumberedSource[] = relevant.map((hit, i) => ({
+  const numbered: NumberedSource[] = trimToBudget(relevant, CONTENT_BUDGET).map((hit, i) => ({
     id: i + 1,
     url: hit.url,
     title: hit.title,
-    content: hit.content.slice(0, MAX_SOURCE_CHARS),
+    content: hit.content,
   }));
 
   let notes: string;

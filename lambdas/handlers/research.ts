@@ -24,7 +24,7 @@ const researchTaskSchema = researchInputSchema.extend({ ...CHAIN_STEP_FIELDS, it
  * the searches already answered (lambdas/providers/search-journal.ts).
  */
 export async function researchCompany(input: ResearchInput, at: ResearchStep): Promise<ResearchOutput> {
-  const search = await stepSearchProvider(at);
+  const search = await stepSearchProvider(at, input.search_provider);
   const findings = await research(input, { search, model: await languageModel() });
   const store = resultStore();
   const key = await store.putRawResults(at.jobId, at.index, at.iteration, findings.raw_results);
@@ -35,7 +35,8 @@ export async function researchCompany(input: ResearchInput, at: ResearchStep): P
     sources: findings.sources,
     research_notes: findings.research_notes,
     metadata: {
-      provider: input.search_provider,
+      // What searched: `hybrid` with one key configured is that provider alone.
+      provider: search.name,
       queries_executed: findings.research_queries.length,
       results_found: findings.results_found,
       duration_seconds: findings.duration_seconds,

@@ -9,7 +9,7 @@ export class ProviderError extends Error {
     override readonly name: ProviderErrorName,
     readonly provider: string,
     message: string,
-    /** How long the provider asked us to wait before trying again (its `retry-after`), when it said. */
+    /** How long the provider asked us to wait before trying again (`retry-after`, Google's RetryInfo), when it said. */
     readonly retryAfterMs?: number,
   ) {
     super(`${provider}: ${message}`);

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { DEFAULT_LLM_MODEL } from '../core/pricing';
+import { DEFAULT_GEMINI_MODEL, DEFAULT_LLM_MODEL } from '../core/pricing';
 import { DEFAULT_PROVIDER_LIMITS, PROVIDER_LIMIT_ENVIRONMENT, type ProviderLimitName } from '../core/provider-limits';
 import { DEFAULT_DAILY_RESEARCH_UNITS, DEFAULT_RATE_LIMIT_PER_MINUTE } from '../core/quotas';
 
@@ -120,12 +120,21 @@ export const config = {
   get anthropicBaseUrl() {
     return process.env.ANTHROPIC_BASE_URL || undefined;
   },
+  /** The Gemini model that runs Google searches (search_provider google or hybrid). */
+  get geminiModel() {
+    return process.env.GEMINI_MODEL || DEFAULT_GEMINI_MODEL;
+  },
+  get geminiBaseUrl() {
+    return process.env.GEMINI_BASE_URL || undefined;
+  },
 };
 
 /** Secrets are cached for five minutes per warm container: one Secrets Manager call, not one per company. */
 const SECRET_MAX_AGE_SECONDS = 300;
 
-export async function apiKey(provider: 'tavily' | 'anthropic'): Promise<string> {
+export type KeyedProvider = 'tavily' | 'anthropic' | 'gemini';
+
+export async function apiKey(provider: KeyedProvider): Promise<string> {
   const prefix = provider.toUpperCase();
   const fromEnvironment = process.env[`${prefix}_API_KEY`];
   if (fromEnvironment) return fromEnvironment;

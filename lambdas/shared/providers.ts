@@ -1,10 +1,14 @@
 /**
- * Builds the configured providers once per container: the adapter, paced to the provider key's shared rate limit,
- * behind the search cache; and for each research step, the step's search journal in front.
+ * Builds the configured providers once per container: each search adapter paced to its key's shared rate limit, the
+ * hybrid over both when a job asks for it, the search cache in front; for each research step, the step's search
+ * journal in front of that. The model is paced the same way.
  */
 import { apiKey, config, providerLimitKey } from './config';
+import type { SearchProviderName } from '../core/contracts';
 import { createAnthropicModel } from '../providers/anthropic-model';
 import { withSearchCache } from '../providers/cached-search';
+import { createGoogleSearch } from '../providers/google-search';
+import { createHybridSearch } from '../providers/hybrid-search';
 import { withModelPacing, withSearchPacing, type PacingOptions } from '../providers/pacing';
 import { createRateLimiter, type Cost, type RateLimits } from '../providers/rate-limiter';
 import { withSearchJournal, type ResearchStep } from '../providers/search-journal';
@@ -15,11 +19,14 @@ import { DynamoSearchCache } from '../store/search-cache-store';
 import { DynamoSearchJournal } from '../store/search-journal-store';
 import { documentClient } from './aws-clients';
 import { invocationDeadline } from './invocation-deadline';
-import { logger } from './observability';
+import { logger, metrics } from './observability';
 import type { LanguageModel } from '../providers/language-model';
 import type { SearchProvider } from '../providers/search-provider';
 
-let search: Promise<SearchProvider> | undefined;
+/** Built providers by name, with when to build again (Infinity: for the container's life). */
+const searches = new Map<SearchProviderName, { provider: Promise<SearchProvider>; until: number }>();
+/** How long a hybrid that lacks a key is kept before the keys are looked up again: about the secrets cache's age. */
+const ONE_KEY_HYBRID_SECONDS = 300;
 let model: Promise<LanguageModel> | undefined;
 
 /** Time a call needs once admitted: waiting stops this long before the invocation's deadline. */
@@ -40,24 +47,75 @@ function pacing(provider: 'tavily' | 'anthropic', key: string, limits: RateLimit
   };
 }
 
-export function searchProvider(): Promise<SearchProvider> {
-  search ??= apiKey('tavily').then((key) => {
-    let provider = createTavilySearch({ apiKey: key, baseUrl: config.tavilyBaseUrl });
+const tavily = () =>
+  apiKey('tavily').then((key) => {
+    const provider = createTavilySearch({ apiKey: key, baseUrl: config.tavilyBaseUrl });
     const paced = pacing('tavily', providerLimitKey('tavily'), { requests: config.providerLimits.searchRequestsPerMinute }, {}, CALL_RESERVE_MS.search);
-    if (paced) provider = withSearchPacing(provider, paced);
-    const table = config.searchCacheTableName;
-    if (!table) return provider;
-    return withSearchCache(provider, new DynamoSearchCache(documentClient(), table), {
-      ttlSeconds: config.searchCacheTtlSeconds,
-      onCacheError: (error) => logger.warn('search cache unavailable; searching without it', { error }),
-    });
+    return paced ? withSearchPacing(provider, paced) : provider;
   });
-  return search;
+// Not paced: Gemini's limits are per project and model, and no deployment setting names them yet.
+const google = () =>
+  apiKey('gemini').then((key) => createGoogleSearch({ apiKey: key, model: config.geminiModel, baseUrl: config.geminiBaseUrl }));
+
+/**
+ * `hybrid` with both keys is both providers; with one key it is that provider alone, so a deployment (or a local
+ * run) that has only a Tavily or only a Gemini key works with the default. `lasting` is false when a key was
+ * missing: a few minutes later research looks again, and picks up a key put in after deploying.
+ */
+async function build(name: SearchProviderName): Promise<{ provider: SearchProvider; lasting: boolean }> {
+  if (name === 'tavily') return { provider: await tavily(), lasting: true };
+  if (name === 'google') return { provider: await google(), lasting: true };
+  const [fromTavily, fromGoogle] = await Promise.allSettled([tavily(), google()]);
+  if (fromTavily.status === 'fulfilled' && fromGoogle.status === 'fulfilled') {
+    const provider = createHybridSearch([fromTavily.value, fromGoogle.value], {
+      onFallback: ({ from, to, error }) => {
+        // The fallback doing its job: counted, and logged below the warnings an operator must read.
+        logger.info('search query moved to the other provider', { from, to, error: error.message });
+        metrics.addMetric('SearchFallback', 'Count', 1);
+      },
+    });
+    return { provider, lasting: true };
+  }
+  const available = [fromTavily, fromGoogle].find((result) => result.status === 'fulfilled');
+  const missing = [fromTavily, fromGoogle].filter((result) => result.status === 'rejected').map((result) => String(result.reason?.message ?? result.reason));
+  if (!available) throw new Error(`configuration: hybrid search needs a Tavily or a Gemini key; ${missing.join('; ')}`);
+  logger.warn('hybrid search runs on one provider: the other has no key', { provider: available.value.name, missing });
+  return { provider: available.value, lasting: false };
+}
+
+function withCache(provider: SearchProvider): SearchProvider {
+  const table = config.searchCacheTableName;
+  if (!table) return provider;
+  return withSearchCache(provider, new DynamoSearchCache(documentClient(), table), {
+    ttlSeconds: config.searchCacheTtlSeconds,
+    onCacheError: (error) => logger.warn('search cache unavailable; searching without it', { error }),
+  });
+}
+
+export function searchProvider(name: SearchProviderName): Promise<SearchProvider> {
+  const cached = searches.get(name);
+  if (cached && cached.until > Date.now()) return cached.provider;
+  const entry = {
+    until: Infinity,
+    provider: build(name).then(
+      ({ provider, lasting }) => {
+        if (!lasting) entry.until = Date.now() + ONE_KEY_HYBRID_SECONDS * 1000;
+        return withCache(provider);
+      },
+      // A failed build (no key yet, Secrets Manager unreachable) is not remembered: the next call tries again.
+      (error: unknown) => {
+        if (searches.get(name) === entry) searches.delete(name);
+        throw error;
+      },
+    ),
+  };
+  searches.set(name, entry);
+  return entry.provider;
 }
 
 /** The search provider for one research step: answers the step already had are not bought again on its retry. */
-export async function stepSearchProvider(step: ResearchStep): Promise<SearchProvider> {
-  const provider = await searchProvider();
+export async function stepSearchProvider(step: ResearchStep, name: SearchProviderName): Promise<SearchProvider> {
+  const provider = await searchProvider(name);
   const table = config.searchJournalTableName;
   if (!table) return provider;
   return withSearchJournal(provider, new DynamoSearchJournal(documentClient(), table), step, {

@@ -15,6 +15,7 @@ import {
   type StandIn,
 } from './faults';
 import type { StandInLimits } from './rate-limits';
+import { answerRandomFault, faultDiceOf, type FaultDice, type FaultRates } from './fault-rates';
 
 export type { FaultRule, StandIn } from './faults';
 
@@ -24,6 +25,8 @@ export type AnthropicStandInOptions = {
   latencyMs?: number;
   /** Its own rate limit, and 429s at a given rate (local/stand-ins/rate-limits.ts). */
   limits?: StandInLimits;
+  /** Faults at rates, drawn from a seed (fault-rates.ts), besides the `faults` rules. */
+  randomFaults?: FaultRates | FaultDice;
 };
 
 export const NO_FACTS_TEXT = 'No facts about the company were found in the search results.';
@@ -162,8 +165,9 @@ const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`
 
 export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promise<StandIn> {
   const faults = createFaultInjector(opts.faults);
+  const dice = faultDiceOf(opts.randomFaults);
 
-  return serveLocally('anthropic', (req, res, bodyText) => {
+  return serveLocally('anthropic', async (req, res, bodyText) => {
     const path = (req.url ?? '/').split('?')[0];
     const isCount = path === '/v1/messages/count_tokens';
     if (req.method !== 'POST' || (path !== '/v1/messages' && !isCount)) {
@@ -179,6 +183,7 @@ export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promi
       }
     }
     if (answerFault(res, 'anthropic', faults, bodyText)) return;
+    if (await answerRandomFault(res, 'anthropic', dice, bodyText)) return;
 
     let body: Record<string, unknown>;
     try {

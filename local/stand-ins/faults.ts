@@ -25,7 +25,7 @@ export function faultsAtRate(rate: number): FaultRule[] {
 }
 
 /** Each provider has its own error body; the SDKs read their own shape to build the message. */
-export type ErrorDialect = 'tavily' | 'anthropic';
+export type ErrorDialect = 'tavily' | 'anthropic' | 'gemini';
 
 export type FaultInjector = {
   /** The rule that fires for this body (consuming one of its `times`), if any. */
@@ -63,8 +63,24 @@ const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
+/** google.rpc.Code names, as the Gemini API puts them in `error.status`. */
+const GOOGLE_STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
 export function errorBody(dialect: ErrorDialect, status: number, message: string): unknown {
   if (dialect === 'tavily') return { detail: { error: message } };
+  if (dialect === 'gemini') {
+    const name = GOOGLE_STATUS_NAMES[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION');
+    return { error: { code: status, message, status: name } };
+  }
   const type = ANTHROPIC_ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
   return { type: 'error', error: { type, message } };
 }

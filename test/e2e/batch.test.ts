@@ -21,8 +21,8 @@ const corpusUrls = new Set(loadCorpus('examples/corpus').map((d) => d.url));
 
 const companies = [
   'Brightgull Robotics',
-  'Quenvale Fieldworks', // every search for it fails with 503
-  'Tallowmere Payments', // one search is rate-limited once, then succeeds
+  'Quenvale Fieldworks', // every search for it fails with 503, at both providers
+  'Tallowmere Payments', // one Tavily search is rate-limited once: Gemini answers it (or a retry does)
   'Amberfold Textiles', // the LLM answers 500 every time
   'Glassmoth Diagnostics', // never names its CEO: incomplete after every round
   'Ptarmigan Ledgerworks', // not in the corpus at all
@@ -46,6 +46,7 @@ beforeAll(async () => {
         { match: 'Quenvale Fieldworks', status: 503 },
         { match: 'Tallowmere Payments', status: 429, times: 1 },
       ],
+      gemini: [{ match: 'Quenvale Fieldworks', status: 503 }],
       anthropic: [{ match: 'Amberfold Textiles', status: 500 }],
     },
   });
@@ -96,7 +97,8 @@ describe('a submitted batch', () => {
   it('records a company whose provider keeps failing as failed, with the reason', () => {
     const quenvale = byName('Quenvale Fieldworks');
     expect(quenvale.status).toBe('failed');
-    expect(quenvale.failure_reason).toMatch(/ProviderUnavailable/);
+    // The default provider is Tavily: the reason names it and what it answered.
+    expect(quenvale.failure_reason).toMatch(/^ProviderUnavailable: tavily: HTTP 503: Service unavailable/);
     expect(quenvale.complete).toBe(false);
     const amberfold = byName('Amberfold Textiles');
     expect(amberfold.status).toBe('failed');
@@ -218,6 +220,7 @@ describe('the search cache', () => {
     const [again] = (await runtime.results.getText(jobKeys.jsonl(submitted.body.job_id)))!.trim().split('\n').map((l) => JSON.parse(l));
     const first = byName('Brightgull Robotics');
     expect(runtime.standInRequests()!.tavily).toBe(before.tavily);
+    expect(runtime.standInRequests()!.gemini).toBe(before.gemini);
     expect(again.data).toEqual(first.data);
     expect(again.cost.search_queries).toBe(first.cost.search_queries);
     expect(again.cost.usd).toBeLessThan(first.cost.usd);

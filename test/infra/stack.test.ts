@@ -183,9 +183,11 @@ describe('functions', () => {
     }
     const tavilySecret = logicalIdOf('AWS::SecretsManager::Secret', { Properties: { Description: Match.stringLikeRegexp('Tavily') } });
     const anthropicSecret = logicalIdOf('AWS::SecretsManager::Secret', { Properties: { Description: Match.stringLikeRegexp('Anthropic') } });
+    const geminiSecret = logicalIdOf('AWS::SecretsManager::Secret', { Properties: { Description: Match.stringLikeRegexp('Gemini') } });
     expect(resources[functionId('research')]!.Properties.Environment.Variables).toMatchObject({
       TAVILY_SECRET_ARN: { Ref: tavilySecret },
       ANTHROPIC_SECRET_ARN: { Ref: anthropicSecret },
+      GEMINI_SECRET_ARN: { Ref: geminiSecret },
     });
     expect(resources[functionId('extraction')]!.Properties.Environment.Variables).toMatchObject({
       ANTHROPIC_SECRET_ARN: { Ref: anthropicSecret },
