@@ -90,7 +90,7 @@ const job = (await runtime.api.getJob(jobId)).body;
 const lines = await runtime.results.readLines(jobKeys.jsonl(jobId));
 const seen = new Set<number>();
 const failureReasons = new Map<string, number>();
-const file = { lines: 0, duplicates: 0, completed: 0, failed: 0, complete: 0, searches: 0, tokens: 0, usd: 0 };
+const file = { lines: 0, duplicates: 0, completed: 0, failed: 0, not_found: 0, complete: 0, searches: 0, tokens: 0, usd: 0 };
 const iterationsOf: number[] = [];
 for await (const line of lines ?? []) {
   if (!line) continue;
@@ -141,8 +141,9 @@ if (!lines) {
   process.exitCode = 1;
 } else {
   const counters = job.progress as { total: number; completed: number; failed: number };
-  const countersMatch = counters.completed === file.completed && counters.failed === file.failed;
-  console.log(`  accounted:          ${seen.size} of ${count} (completed ${file.completed} + failed ${file.failed}; ${file.lines} lines)`);
+  // A company not found is counted as completed (its research finished): the counters hold both.
+  const countersMatch = counters.completed === file.completed + file.not_found && counters.failed === file.failed;
+  console.log(`  accounted:          ${seen.size} of ${count} (completed ${file.completed} + not found ${file.not_found} + failed ${file.failed}; ${file.lines} lines)`);
   console.log(`  duplicates:         ${file.duplicates}`);
   console.log(`  completed:          ${file.completed}`);
   if (failureReasons.size) console.log(`  failed, by reason:  ${[...failureReasons].map(([reason, n]) => `${reason} ${n}`).join(', ')}`);

@@ -10,7 +10,8 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { SEARCH_PROVIDERS, type CompanyResult, type ExtractionSchema, type JobView, type SearchProviderName } from '../lambdas/core/contracts';
+import { SEARCH_PROVIDERS, type CompanyInput, type CompanyResult, type ExtractionSchema, type JobView, type SearchProviderName } from '../lambdas/core/contracts';
+import { evidenceCoverage } from '../lambdas/core/evidence';
 import { recordProblems } from '../lambdas/core/json-schema';
 import { jobKeys } from '../lambdas/core/job-layout';
 import { startLocalRuntime } from '../local/runtime';
@@ -54,24 +55,35 @@ function progressLine(view: JobView): string {
 
 function summary(results: CompanyResult[], schema: ExtractionSchema, seconds: number): string {
   const completed = results.filter((r) => r.status === 'completed');
+  const notFound = results.filter((r) => r.status === 'not_found');
   const failed = results.filter((r) => r.status === 'failed');
   const complete = completed.filter((r) => r.complete);
   const valid = completed.filter((r) => recordProblems(schema, r.data, { partial: false }).length === 0);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
   const cost = results.reduce((sum, r) => sum + r.cost.usd, 0);
+  const coverage = evidenceCoverage(results);
   const lines = [
     '',
-    `Companies: ${results.length}   completed: ${completed.length}   failed: ${failed.length}   (${seconds.toFixed(1)} s)`,
+    `Companies: ${results.length}   completed: ${completed.length}   not found: ${notFound.length}   failed: ${failed.length}   (${seconds.toFixed(1)} s)`,
     `Schema-valid records: ${valid.length} of ${completed.length} completed${valid.length < completed.length ? ' (the others lack required fields)' : ''}`,
     `Complete records: ${complete.length}   mean completeness: ${mean(completed.map((r) => r.completeness_score)).toFixed(3)}   mean confidence: ${mean(completed.map((r) => r.confidence_score)).toFixed(2)}`,
+    `Values with verified evidence: ${coverage.withEvidence} of ${coverage.values}${coverage.without.length ? ` (without: ${coverage.without.join(', ')})` : ''}`,
     `Estimated provider cost: $${cost.toFixed(4)} ($${(results.length ? cost / results.length : 0).toFixed(4)} per company)`,
   ];
   const partial = completed.filter((r) => !r.complete);
   if (partial.length) {
     lines.push('', 'Incomplete records:');
     for (const r of partial) {
-      lines.push(`  ${r.company_name}: ${Object.keys(r.data).length ? `missing ${r.missing_fields.join(', ')}` : 'nothing found'}`);
+      const gaps = [
+        r.missing_fields.length ? `missing ${r.missing_fields.join(', ')}` : '',
+        r.contested_fields.length ? `contested ${r.contested_fields.join(', ')}` : '',
+      ].filter(Boolean);
+      lines.push(`  ${r.company_name}: ${gaps.join('; ')}`);
     }
+  }
+  if (notFound.length) {
+    lines.push('', 'Not found:');
+    for (const r of notFound) lines.push(`  ${r.company_name}: ${r.quality_issues[0] ?? 'nothing found'}`);
   }
   const doubtful = completed.filter((r) => r.quality_issues.length);
   if (doubtful.length) {
@@ -86,9 +98,9 @@ function summary(results: CompanyResult[], schema: ExtractionSchema, seconds: nu
 }
 
 
-function readCompaniesFile(companiesFile: string): string[] {
+function readCompaniesFile(companiesFile: string): CompanyInput[] {
   if (!existsSync(companiesFile)) fail(`companies file ${companiesFile} does not exist`);
-  let companies: string[];
+  let companies: CompanyInput[];
   try {
     companies = readCompanies(readFileSync(companiesFile, 'utf8'), companiesFile);
   } catch (error) {
@@ -294,7 +306,7 @@ function program(): Command {
   cli
     .command('run')
     .description('research the companies of a file on this machine; writes out/<job_id>/results.jsonl and results.csv')
-    .argument('<companies-file>', 'one name per line, or a CSV with a company_name, company or name column')
+    .argument('<companies-file>', 'one name per line, a CSV with a company_name, company or name column (and optionally domain), or a JSON list')
     .option('--schema <file>', 'JSON Schema of the fields to research (required)')
     .option('--max-iterations <n>', 'research → extraction → reflection rounds per company, 1–5 (default 2)')
     .option('--max-queries <n>', 'search queries per round, 1–10 (default 3)')
@@ -321,7 +333,7 @@ function program(): Command {
   cli
     .command('submit')
     .description('submit a batch to the REST API; prints the job id')
-    .argument('<companies-file>', 'one name per line, or a CSV with a company_name, company or name column')
+    .argument('<companies-file>', 'one name per line, a CSV with a company_name, company or name column (and optionally domain), or a JSON list')
     .option(...apiOption)
     .option('--schema <file>', 'JSON Schema of the fields to research (required)')
     .option('--max-iterations <n>', 'rounds per company, 1–5')

@@ -45,7 +45,7 @@ export class Agents extends Construct {
     // Created empty; after deploying, put the keys in with `aws secretsmanager put-secret-value` (see README).
     // Functions get the ARN, never the key itself.
     this.tavilySecret = new Secret(this, 'TavilyApiKey', { description: 'Tavily API key used by the research agent' });
-    this.anthropicSecret = new Secret(this, 'AnthropicApiKey', { description: 'Anthropic API key used by the research and extraction agents' });
+    this.anthropicSecret = new Secret(this, 'AnthropicApiKey', { description: 'Anthropic API key used by the research, extraction and reflection agents' });
     // Left empty, `hybrid` searches with Tavily alone and `google` research fails with the reason.
     this.geminiSecret = new Secret(this, 'GeminiApiKey', { description: 'Gemini API key used by the research agent for Google Search grounding' });
 
@@ -57,12 +57,9 @@ export class Agents extends Construct {
         String(limitSetting(this, name, props.providerLimits?.[name], DEFAULT_PROVIDER_LIMITS[name])),
       ]),
     );
-    const providers = {
-      TAVILY_SECRET_ARN: this.tavilySecret.secretArn,
-      ANTHROPIC_SECRET_ARN: this.anthropicSecret.secretArn,
-      PACING_TABLE_NAME: props.rateLimitsTable.tableName,
-      ...limits,
-    };
+    // The model and its pacing: every function that calls Claude shares the one budget.
+    const model = { ANTHROPIC_SECRET_ARN: this.anthropicSecret.secretArn, PACING_TABLE_NAME: props.rateLimitsTable.tableName, ...limits };
+    const providers = { TAVILY_SECRET_ARN: this.tavilySecret.secretArn, ...model };
 
     // Timeouts are the seed's: research 120 s, extraction 60 s, reflection 30 s.
     this.research = new AgentFunction(this, 'Research', {
@@ -80,16 +77,17 @@ export class Agents extends Construct {
     });
     this.extraction = new AgentFunction(this, 'Extraction', {
       handler: 'extraction',
-      description: 'Dossier extraction agent: fills the schema from the notes',
+      description: "Dossier extraction agent: fills the schema from the pages research read, each value with a passage of its page",
       timeout: Duration.seconds(60),
       environment: { ...data, ...providers },
     });
     this.reflection = new AgentFunction(this, 'Reflection', {
       handler: 'reflection',
-      description: 'Dossier reflection agent: scores completeness and plans follow-up queries',
+      description: 'Dossier reflection agent: scores completeness, checks the evidence and plans follow-up queries',
       timeout: Duration.seconds(30),
       memorySize: 256,
-      environment: data,
+      // A model only for what rules cannot judge (do two sources agree?): the Anthropic key, not the search keys.
+      environment: { ...data, ...model },
     });
     this.storage = new AgentFunction(this, 'Storage', {
       handler: 'store-result',
@@ -110,6 +108,7 @@ export class Agents extends Construct {
     this.geminiSecret.grantRead(this.research);
     this.anthropicSecret.grantRead(this.research);
     this.anthropicSecret.grantRead(this.extraction);
+    this.anthropicSecret.grantRead(this.reflection);
     // The keys are issued by Tavily and Anthropic: a new key is made at the provider and put in by hand (README).
     for (const secret of [this.tavilySecret, this.anthropicSecret, this.geminiSecret]) {
       Validations.of(secret).acknowledge({
@@ -143,5 +142,9 @@ export class Agents extends Construct {
     // The providers' shared rate limits (lambdas/store/rate-limit-store.ts): conditional ADDs on the limit's slots.
     grantTable(this.research, props.rateLimitsTable, ['UpdateItem']);
     grantTable(this.extraction, props.rateLimitsTable, ['UpdateItem']);
+    grantTable(this.reflection, props.rateLimitsTable, ['UpdateItem']);
+
+    // Extraction checks every quoted passage against the page texts research stored.
+    grantObjects(this.extraction, props.bucket, ['s3:GetObject'], [jobKeyPatterns.rawResults]);
   }
 }

@@ -97,6 +97,9 @@ export class CompanyResearchSteps extends Construct {
       index: JsonPath.numberAt('$.index'),
       iteration: JsonPath.numberAt('$.iteration'),
       company_name: JsonPath.stringAt('$.company_name'),
+      domain: JsonPath.stringAt('$.domain'),
+      // What earlier rounds settled about which company this is, so a later round keeps to it.
+      identity: JsonPath.objectAt('$.record.identity'),
       extraction_schema: JsonPath.objectAt('$.extraction_schema'),
       search_provider: JsonPath.stringAt('$.search_provider'),
       max_queries: JsonPath.numberAt('$.max_queries'),
@@ -112,6 +115,9 @@ export class CompanyResearchSteps extends Construct {
       extraction_schema: JsonPath.objectAt('$.extraction_schema'),
       research_notes: JsonPath.stringAt('$.research.research_notes'),
       sources: JsonPath.listAt('$.research.sources'),
+      // The sources' texts stay in S3: extraction reads them to check every quoted passage.
+      search_results_ref: JsonPath.objectAt('$.research.search_results_ref'),
+      identity: JsonPath.objectAt('$.research.identity'),
       previous: JsonPath.objectAt('$.record'),
       usage: JsonPath.objectAt('$.research.usage'),
     }, '$.record', Duration.seconds(70));
@@ -123,14 +129,22 @@ export class CompanyResearchSteps extends Construct {
       extracted_data: JsonPath.objectAt('$.record.extracted_data'),
       field_sources: JsonPath.objectAt('$.record.field_sources'),
       confidence_score: JsonPath.numberAt('$.record.confidence_score'),
+      evidence: JsonPath.objectAt('$.record.evidence'),
+      field_confidence: JsonPath.objectAt('$.record.field_confidence'),
+      conflicts: JsonPath.listAt('$.record.conflicts'),
+      unverified_fields: JsonPath.listAt('$.record.unverified_fields'),
+      identity: JsonPath.objectAt('$.record.identity'),
       previous_queries: JsonPath.listAt('$.research.research_queries'),
       max_follow_up_queries: JsonPath.numberAt('$.max_queries'),
+      // Reflection may ask a model (when rules cannot tell whether two sources agree): its tokens join the total.
+      usage: JsonPath.objectAt('$.record.usage'),
     }, '$.reflection', Duration.seconds(40));
 
     const storeFields = {
       job_id: JsonPath.stringAt('$.job_id'),
       index: JsonPath.numberAt('$.index'),
       company_name: JsonPath.stringAt('$.company_name'),
+      domain: JsonPath.stringAt('$.domain'),
       iterations: JsonPath.numberAt('$.iteration'),
       extraction_schema: JsonPath.objectAt('$.extraction_schema'),
       record: JsonPath.objectAt('$.record'),
@@ -138,7 +152,7 @@ export class CompanyResearchSteps extends Construct {
     const storeCompleted = agentTask('StoreResult', agents.storage, {
       ...storeFields,
       outcome: 'completed',
-      usage: JsonPath.objectAt('$.record.usage'),
+      usage: JsonPath.objectAt('$.reflection.usage'),
       reflection: JsonPath.objectAt('$.reflection'),
     }, '$', Duration.seconds(40), STORAGE_TRANSIENT_ATTEMPTS);
     const storeFailed = agentTask('RecordFailure', agents.storage, {
@@ -154,13 +168,14 @@ export class CompanyResearchSteps extends Construct {
         'job_id.$': '$.job_id',
         'index.$': '$.index',
         'company_name.$': '$.company_name',
+        'domain.$': '$.domain',
         'extraction_schema.$': '$.extraction_schema',
         'max_iterations.$': '$.max_iterations',
         'max_queries.$': '$.max_queries',
         'search_provider.$': '$.search_provider',
         'iteration.$': 'States.MathAdd($.iteration, 1)',
         'follow_up_queries.$': '$.reflection.follow_up_queries',
-        'usage.$': '$.record.usage',
+        'usage.$': '$.reflection.usage',
         'record.$': '$.record',
       },
     });

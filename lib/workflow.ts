@@ -113,6 +113,8 @@ export class Workflow extends Construct {
         job_id: JsonPath.stringAt('$.job_id'),
         index: JsonPath.numberAt('$$.Map.Item.Value.index'),
         company_name: JsonPath.stringAt('$$.Map.Item.Value.company_name'),
+        // Null when the company was not pinned: every manifest item carries the key (manifestItemSchema).
+        domain: JsonPath.stringAt('$$.Map.Item.Value.domain'),
         extraction_schema: JsonPath.objectAt('$.extraction_schema'),
         max_iterations: JsonPath.numberAt('$.max_iterations'),
         max_queries: JsonPath.numberAt('$.max_queries'),

@@ -1,10 +1,13 @@
 /**
- * Reads a user's list of companies: one name per line, or a CSV with a company column. CSV goes through
- * csv-parse, so quoted cells with commas, quotes or line breaks are one cell, as a spreadsheet wrote them.
+ * Reads a user's list of companies: one name per line, a CSV with a company column (and optionally `domain`, which
+ * pins which company of that name is meant), or a JSON list of names or {company_name, domain} objects. CSV goes
+ * through csv-parse, so quoted cells with commas, quotes or line breaks are one cell, as a spreadsheet wrote them.
  */
 import { parse } from 'csv-parse/sync';
+import type { CompanyInput } from '../lambdas/core/contracts';
 
 const NAME_COLUMNS = ['company_name', 'company', 'name'];
+const DOMAIN_COLUMN = 'domain';
 
 /** Rows of a CSV with a header row, as objects keyed by the header's names (trimmed). */
 export function parseCsvRecords(text: string, where: string, options: { lowerCaseHeader?: boolean } = {}): Record<string, string>[] {
@@ -24,7 +27,26 @@ export function parseCsvRecords(text: string, where: string, options: { lowerCas
   }
 }
 
-export function readCompanies(text: string, fileName: string): string[] {
+/** A JSON list as the API takes it: names, or objects with company_name and an optional domain. */
+function readJsonCompanies(text: string, fileName: string): CompanyInput[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new Error(`${fileName}: not readable JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) throw new Error(`${fileName}: must hold a JSON list of companies`);
+  return parsed.map((item, i) => {
+    if (typeof item === 'string') return item;
+    const entry = item as { company_name?: unknown; domain?: unknown };
+    if (typeof entry?.company_name !== 'string') throw new Error(`${fileName}: item ${i} is neither a name nor an object with a company_name`);
+    return typeof entry.domain === 'string' && entry.domain.trim() ? { company_name: entry.company_name, domain: entry.domain.trim() } : entry.company_name;
+  });
+}
+
+/** Names without a domain stay plain strings, as the API takes them; a domain makes the company an object. */
+export function readCompanies(text: string, fileName: string): CompanyInput[] {
+  if (fileName.toLowerCase().endsWith('.json')) return readJsonCompanies(text, fileName);
   if (!fileName.toLowerCase().endsWith('.csv')) {
     return text
       .replace(/^\uFEFF/, '')
@@ -36,5 +58,7 @@ export function readCompanies(text: string, fileName: string): string[] {
   if (records.length === 0) return [];
   const column = NAME_COLUMNS.find((c) => c in records[0]!);
   if (!column) throw new Error(`${fileName}: no company column; name one of ${NAME_COLUMNS.join(', ')} in the header row`);
-  return records.map((r) => r[column] ?? '').filter(Boolean);
+  return records
+    .filter((r) => r[column])
+    .map((r) => (r[DOMAIN_COLUMN] ? { company_name: r[column]!, domain: r[DOMAIN_COLUMN] } : r[column]!));
 }

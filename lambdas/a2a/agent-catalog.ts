@@ -65,16 +65,20 @@ export const researchAgent: AgentDescription = {
 export const extractionAgent: AgentDescription = {
   id: 'extraction',
   name: 'Dossier extraction agent',
-  description: "Fills a JSON Schema's fields from research notes, keeping only values a cited source supports.",
+  description: "Fills a JSON Schema's fields from the pages research read, keeping only values a passage of a page states.",
   streaming: false,
   skills: [
     {
       id: 'extract_data',
       name: 'Extract structured data',
       description:
-        'Reads research notes and returns the schema\'s fields as schema-valid JSON, the source URL behind each field and a confidence score.',
-      tags: ['extraction', 'structured-output'],
-      examples: [`{"company_name":"Brightgull Robotics","research_notes":"[1] Brightgull Robotics was founded in 2014.","extraction_schema":${EXAMPLE_SCHEMA}}`],
+        "Reads research notes and the pages they cite (`sources` with their `content`, or the research agent's `search_results_ref`) " +
+        "and returns the schema's fields as schema-valid JSON, each with evidence: passages verbatim in a page that state it. " +
+        'A value no page passage confirms is left out and listed in unverified_fields.',
+      tags: ['extraction', 'structured-output', 'evidence'],
+      examples: [
+        `{"company_name":"Brightgull Robotics","research_notes":"- Founded: 2014 [1]","sources":[{"id":1,"url":"https://brightgull-robotics.example/about","title":"About","content":"- Founded: 2014"}],"extraction_schema":${EXAMPLE_SCHEMA}}`,
+      ],
       input: extractionInputSchema,
       output: extractionOutputSchema,
     },
@@ -84,14 +88,15 @@ export const extractionAgent: AgentDescription = {
 export const reflectionAgent: AgentDescription = {
   id: 'reflection',
   name: 'Dossier reflection agent',
-  description: 'Judges how complete an extracted record is and plans follow-up queries for what is missing.',
+  description: 'Judges how complete and how trustworthy an extracted record is, and plans follow-up queries for what is missing or in doubt.',
   streaming: false,
   skills: [
     {
       id: 'reflect_quality',
       name: 'Reflect on quality',
       description:
-        'Scores completeness against the schema (required fields weigh double), lists missing fields and quality issues, and writes follow-up queries.',
+        'Scores completeness against the schema (required fields weigh double), checks the evidence (sources that disagree, ' +
+        "stale values, another company's pages), lists missing, unverified and contested fields and quality issues, and writes follow-up queries for them.",
       tags: ['reflection', 'quality'],
       examples: [`{"company_name":"Brightgull Robotics","extracted_data":{"founded_year":2014},"extraction_schema":${EXAMPLE_SCHEMA}}`],
       input: reflectionInputSchema,

@@ -79,6 +79,47 @@ export const companyNameSchema = z
   .max(200, 'company name must be at most 200 characters');
 
 /**
+ * The web domain that pins which company a name means ("mercury-freight.example"). A URL is accepted too and cut to
+ * its host, without "www.", lower-cased: pages are compared by host, and that is how a host is compared.
+ */
+export const domainSchema = z
+  .string()
+  .trim()
+  .max(253, 'domain must be at most 253 characters')
+  .transform((text, ctx) => {
+    const host = hostOfDomainInput(text);
+    if (!host) {
+      ctx.addIssue({ code: 'custom', message: `domain must be a host name like "example.com", not "${text}"` });
+      return z.NEVER;
+    }
+    return host;
+  });
+
+function hostOfDomainInput(text: string): string | undefined {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`;
+  let host: string;
+  try {
+    host = new URL(withScheme).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+  host = host.replace(/^www\./, '').replace(/\.$/, '');
+  return /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/.test(host) ? host : undefined;
+}
+
+/** A company to research: its name, or its name and the domain that says which company of that name is meant. */
+export const companyInputSchema = z.union([
+  companyNameSchema,
+  closedObject({ company_name: companyNameSchema, domain: domainSchema.optional() }),
+]);
+export type CompanyInput = z.infer<typeof companyInputSchema>;
+
+/** One shape for both forms of a company: the manifest, the state and the result carry this. */
+export function companyEntry(company: CompanyInput): { company_name: string; domain: string | null } {
+  return typeof company === 'string' ? { company_name: company, domain: null } : { company_name: company.company_name, domain: company.domain ?? null };
+}
+
+/**
  * Where research searches: Tavily, Gemini with Google Search grounding, or both. `hybrid` (the seed's default)
  * spreads a round's queries over the two and sends a query one of them throttles or fails to the other; with only
  * one of the two keys configured it searches with that one (lambdas/shared/providers.ts).
@@ -100,8 +141,35 @@ export const usageSchema = z.object({
 export type Usage = z.infer<typeof usageSchema>;
 export const zeroUsage = (): Usage => ({ search_queries: 0, search_credits: 0, llm_input_tokens: 0, llm_output_tokens: 0 });
 
-export const sourceSchema = z.object({ url: z.string(), title: z.string() });
+/** A page research read, numbered as the notes cite it ([n]); `content` only where its text travels with it. */
+export const sourceSchema = z.object({
+  id: z.number().int().positive().optional(),
+  url: z.string(),
+  title: z.string(),
+  content: z.string().optional(),
+});
 export type Source = z.infer<typeof sourceSchema>;
+
+/** A passage that states a field's value, verbatim in the page at `url` (checked by the core, not taken on trust). */
+export const evidenceSchema = z.object({ url: z.string(), title: z.string(), excerpt: z.string() });
+export type Evidence = z.infer<typeof evidenceSchema>;
+
+/** A verified passage of another source that states a different value for a field than the record holds. */
+export const conflictSchema = evidenceSchema.extend({ field: z.string(), value: z.string() });
+export type Conflict = z.infer<typeof conflictSchema>;
+
+/**
+ * Which company the pages are about. `domain` is the user's pin (`pinned`), or the namesake research settled on when
+ * the name alone matched several companies' own sites; `other_entities` are the other companies' domains, kept out.
+ */
+export const companyIdentitySchema = z.object({
+  domain: z.string().nullable().default(null),
+  pinned: z.boolean(),
+  other_entities: z.array(z.string()).default([]),
+  /** Pages that named the company but were kept out as another company's, over all rounds. */
+  excluded_pages: z.number().int().nonnegative().default(0),
+});
+export type CompanyIdentity = z.infer<typeof companyIdentitySchema>;
 
 export const searchResultSchema = z.object({ url: z.string(), title: z.string(), content: z.string() });
 export type SearchResult = z.infer<typeof searchResultSchema>;
@@ -111,6 +179,10 @@ export type SearchResult = z.infer<typeof searchResultSchema>;
 // sends only keys its schema knows (the research task adds job_id, index and iteration), so they can be closed too.
 export const researchInputSchema = closedObject({
   company_name: companyNameSchema,
+  /** The user's pin: pages of other companies with the same name are kept out. */
+  domain: domainSchema.nullish(),
+  /** What earlier rounds settled about the company's identity, so a later round stays with the same company. */
+  identity: companyIdentitySchema.nullish(),
   extraction_schema: extractionSchemaSchema,
   search_provider: searchProviderSchema,
   max_queries: z.number().int().min(1).max(10).default(3),
@@ -121,10 +193,15 @@ export type ResearchInput = z.infer<typeof researchInputSchema>;
 
 export const researchOutputSchema = z.object({
   research_queries: z.array(z.string()),
-  /** Where the raw results (with page bodies) were stored; the state carries only this reference. */
-  search_results_ref: z.object({ bucket: z.string(), key: z.string(), count: z.number().int() }).optional(),
+  /**
+   * Where the raw results (with page bodies) were stored; the state carries only this reference, and extraction reads
+   * the pages' texts back from it to check every quoted passage.
+   */
+  search_results_ref: z.object({ bucket: z.string(), key: z.string(), count: z.number().int() }),
+  /** The pages the notes cite, numbered [n]; their texts are in the stored results. */
   sources: z.array(sourceSchema),
   research_notes: z.string(),
+  identity: companyIdentitySchema,
   metadata: z.object({
     provider: z.string(),
     queries_executed: z.number().int(),
@@ -137,10 +214,21 @@ export type ResearchOutput = z.infer<typeof researchOutputSchema>;
 
 // ── Extraction agent: skill extract_data ────────────────────────────────────────────────
 export const extractedRecordSchema = z.object({
+  /** Only values with verified evidence: a value no passage of a source confirms is never here. */
   extracted_data: z.record(z.string(), z.unknown()),
-  /** Dossier's addition: the URL behind each extracted field. */
+  /** The first evidence URL of each field: kept for readers of the earlier format, derived from `evidence`. */
   field_sources: z.record(z.string(), z.string()).default({}),
   confidence_score: z.number().min(0).max(1),
+  /** For every field in extracted_data, the passages that state its value, verbatim in their pages. */
+  evidence: z.record(z.string(), z.array(evidenceSchema)).default({}),
+  field_confidence: z.record(z.string(), z.number().min(0).max(1)).default({}),
+  /** Passages of other sources stating a different value for a filled field. */
+  conflicts: z.array(conflictSchema).default([]),
+  /** Fields the model gave a value for that no source passage confirmed; left out of extracted_data. */
+  unverified_fields: z.array(z.string()).default([]),
+  identity: companyIdentitySchema.nullable().default(null),
+  /** Pages offered to the extraction over all rounds: none at all is what makes a company not_found. */
+  pages_read: z.number().int().nonnegative().default(0),
 });
 export type ExtractedRecord = z.infer<typeof extractedRecordSchema>;
 
@@ -148,8 +236,14 @@ export const extractionInputSchema = closedObject({
   research_notes: z.string().min(1, 'research_notes must not be empty'),
   extraction_schema: extractionSchemaSchema,
   company_name: companyNameSchema.optional(),
-  /** The sources the notes cite; an empty list means research found nothing, so there is nothing to extract. */
+  /**
+   * The sources the notes cite; an empty list means research found nothing, so there is nothing to extract. Each
+   * value needs a passage of a source's `content` (given here, or read from `search_results_ref`) to be kept.
+   */
   sources: z.array(sourceSchema).optional(),
+  /** The research agent's stored results: where the sources' texts are when `sources` come without `content`. */
+  search_results_ref: z.object({ bucket: z.string(), key: z.string(), count: z.number().int() }).optional(),
+  identity: companyIdentitySchema.nullish(),
   /** The record from earlier iterations; fields it already has are kept. */
   previous: extractedRecordSchema.optional(),
   usage: usageSchema.default(zeroUsage),
@@ -169,6 +263,13 @@ export const reflectionInputSchema = closedObject({
   company_name: companyNameSchema,
   field_sources: z.record(z.string(), z.string()).default({}),
   confidence_score: z.number().min(0).max(1).optional(),
+  evidence: z.record(z.string(), z.array(evidenceSchema)).default({}),
+  field_confidence: z.record(z.string(), z.number().min(0).max(1)).default({}),
+  conflicts: z.array(conflictSchema).default([]),
+  unverified_fields: z.array(z.string()).default([]),
+  identity: companyIdentitySchema.nullish(),
+  /** The running total; a judgement the rules could not make is added to it. */
+  usage: usageSchema.default(zeroUsage),
   /** Queries already run, so follow-ups do not repeat them. */
   previous_queries: z.array(z.string()).default([]),
   max_follow_up_queries: z.number().int().min(1).max(10).default(3),
@@ -181,6 +282,14 @@ export const reflectionOutputSchema = z.object({
   missing_fields: z.array(z.string()),
   follow_up_queries: z.array(z.string()),
   quality_issues: z.array(z.string()),
+  /** Values found without a confirming passage (left out of the record). */
+  unverified_fields: z.array(z.string()).default([]),
+  /** Filled fields that another source contradicts, or whose value a newer source supersedes. */
+  contested_fields: z.array(z.string()).default([]),
+  /** The record's confidence after the checks (contradictions, identity), and each field's. */
+  confidence_score: z.number().min(0).max(1).optional(),
+  field_confidence: z.record(z.string(), z.number().min(0).max(1)).default({}),
+  usage: usageSchema.default(zeroUsage),
 });
 export type ReflectionOutput = z.infer<typeof reflectionOutputSchema>;
 
@@ -197,7 +306,7 @@ const researchOptions = {
 
 export const batchRequestSchema = closedObject({
   companies: z
-    .array(companyNameSchema)
+    .array(companyInputSchema)
     .min(1, 'companies must list at least one company')
     .max(MAX_BATCH_COMPANIES, `companies may list at most ${MAX_BATCH_COMPANIES} companies`),
   ...researchOptions,
@@ -212,7 +321,7 @@ export const batchRequestSchema = closedObject({
 export type BatchRequest = z.infer<typeof batchRequestSchema>;
 
 /** One company, researched while the caller waits: the batch's options, for one name. */
-export const singleResearchRequestSchema = closedObject({ ...researchOptions, company_name: companyNameSchema });
+export const singleResearchRequestSchema = closedObject({ ...researchOptions, company_name: companyNameSchema, domain: domainSchema.optional() });
 export type SingleResearchRequest = z.infer<typeof singleResearchRequestSchema>;
 
 export const jobStatusSchema = z.enum(['SUBMITTED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']);
@@ -271,18 +380,30 @@ export const jobResultsLinksSchema = z.object({
 });
 export type JobResultsLinks = z.infer<typeof jobResultsLinksSchema>;
 
+export const companyStatusSchema = z.enum(['completed', 'failed', 'not_found']);
+export type CompanyStatus = z.infer<typeof companyStatusSchema>;
+
 /** One line of results.jsonl: the seed's fields plus Dossier's additions. */
 export const companyResultSchema = z.object({
   index: z.number().int().nonnegative(),
   company_name: z.string(),
-  status: z.enum(['completed', 'failed']),
+  /** The domain the company was pinned to, when it was given one. */
+  domain: z.string().optional(),
+  /** `not_found`: the research ran and no value about the company could be confirmed; counted as completed. */
+  status: companyStatusSchema,
   data: z.record(z.string(), z.unknown()),
   iterations: z.number().int().nonnegative(),
   complete: z.boolean(),
   completeness_score: z.number().min(0).max(1),
   missing_fields: z.array(z.string()),
   confidence_score: z.number().min(0).max(1),
+  /** The first evidence URL per field, for readers of the earlier format. */
   sources: z.record(z.string(), z.string()),
+  /** For every field in data: passages verbatim in their sources that state the value. */
+  evidence: z.record(z.string(), z.array(evidenceSchema)).default({}),
+  field_confidence: z.record(z.string(), z.number().min(0).max(1)).default({}),
+  unverified_fields: z.array(z.string()).default([]),
+  contested_fields: z.array(z.string()).default([]),
   quality_issues: z.array(z.string()),
   failure_reason: z.string().optional(),
   cost: z.object({
@@ -295,12 +416,29 @@ export const companyResultSchema = z.object({
 export type CompanyResult = z.infer<typeof companyResultSchema>;
 
 /** One entry of a batch manifest in S3: what the Distributed Map reads. */
-export const manifestItemSchema = z.object({ index: z.number().int().nonnegative(), company_name: z.string() });
+export const manifestItemSchema = z.object({
+  index: z.number().int().nonnegative(),
+  company_name: z.string(),
+  // Always present (null when none): the map's item selector reads it, and a path to a missing key fails a state.
+  domain: z.string().nullable().default(null),
+});
 export type ManifestItem = z.infer<typeof manifestItemSchema>;
+
+/**
+ * The problems a union reports from the one alternative the value was meant for: a company given as an object with a
+ * bad domain is about its domain, not about not being a string.
+ */
+function unionProblems(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union') return [issue];
+  const meant = issue.errors.filter((branch) => !branch.every((e) => e.code === 'invalid_type' && e.path.length === 0));
+  if (meant.length !== 1) return [issue];
+  return meant[0]!.flatMap((inner) => unionProblems({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue));
+}
 
 /** Formats a zod error as one line per problem, naming the field path. */
 export function describeZodError(error: z.ZodError): string {
   return error.issues
+    .flatMap(unionProblems)
     .map((issue) => `${issue.path.length ? issue.path.join('.') : '(body)'}: ${issue.message}`)
     .join('; ');
 }

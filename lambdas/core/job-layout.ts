@@ -74,7 +74,19 @@ export function firstIteration() {
     iteration: 1,
     follow_up_queries: [] as string[],
     usage: zeroUsage(),
-    record: { extracted_data: {}, field_sources: {}, confidence_score: 0 },
+    // Every key a later state reads from the record is here from the start: a path to a missing key fails a state.
+    // No nulls: CDK leaves a null constant out of the item selector (so `identity` starts as "nothing settled").
+    record: {
+      extracted_data: {},
+      field_sources: {},
+      confidence_score: 0,
+      evidence: {},
+      field_confidence: {},
+      conflicts: [],
+      unverified_fields: [],
+      identity: { pinned: false, other_entities: [] as string[], excluded_pages: 0 },
+      pages_read: 0,
+    },
   };
 }
 
@@ -82,11 +94,12 @@ export function firstIteration() {
  * The input of one company's research chain (lib/company-research.ts): exactly what the batch's ItemSelector builds
  * for the company at `index`, so a single-company run (the company machine) starts where a batch's child would.
  */
-export function companyRunInput(jobId: string, index: number, companyName: string, options: CompanyRunOptions) {
+export function companyRunInput(jobId: string, index: number, companyName: string, options: CompanyRunOptions, domain: string | null = null) {
   return {
     job_id: jobId,
     index,
     company_name: companyName,
+    domain,
     extraction_schema: options.extraction_schema,
     max_iterations: options.max_iterations,
     max_queries: options.max_queries,

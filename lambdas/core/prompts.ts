@@ -18,10 +18,7 @@ export const NOTES_SYSTEM_PROMPT = [
 
 export function notesPrompt(companyName: string, fields: SchemaField[], sources: NumberedSource[]): string {
   const wanted = fields.map((f) => `- ${f.name}: ${f.label}`).join('\n');
-  const blocks = sources
-    .map((s) => `<source id="${s.id}" url="${s.url}" title="${s.title.replace(/"/g, "'")}">\n${s.content}\n</source>`)
-    .join('\n');
-  return `Company: ${companyName}\n\nFields wanted:\n${wanted}\n\nSources:\n${blocks}`;
+  return `Company: ${companyName}\n\nFields wanted:\n${wanted}\n\nSources:\n${sourceBlocks(sources)}`;
 }
 
 /** The citation list the core appends to the notes, so the extraction can map [n] back to a URL. */
@@ -31,17 +28,52 @@ export function sourceList(sources: Pick<NumberedSource, 'id' | 'url'>[]): strin
 
 export const EXTRACTION_TOOL_NAME = 'record_company_data';
 export const EXTRACTION_TOOL_DESCRIPTION =
-  'Record the fields of the company profile that the research notes support, with the source URL of each.';
+  "Record the fields of the company profile the sources state, each with the passages that state it, copied verbatim.";
 
 export const EXTRACTION_SYSTEM_PROMPT = [
-  'You extract structured data about one company from research notes.',
-  'Fill a field only when the notes state it; leave it out when they do not. Never guess or use memory.',
-  'Convert values to the type the field asks for (numbers without currency signs or separators).',
-  'In field_sources give, for every field you fill, the URL of the source cited for it in the notes.',
-  'confidence_score is your confidence, from 0 to 1, that the filled fields are right and describe this company;',
-  'lower it when sources disagree or may describe a different company.',
+  'You extract structured data about one company from web pages that research found, with the research notes as a guide.',
+  'For every field give its value, or null when no source states it. Never guess and never use memory: null is a good answer.',
+  'For every value give evidence: passages copied word for word from the sources (same words, same order), each with the id',
+  'of its source. Each value is checked against the page text: a paraphrased or invented passage drops the value.',
+  'Quote the shortest passage that states the value, such as a single line or sentence.',
+  'Convert values to the type the field asks for: numbers without currency signs or separators, dates as YYYY-MM-DD,',
+  'a year as the year alone, lists cut to the number of items the field allows, objects with the parts the sources state.',
+  'When another source states a different value for a field, list it under conflicting, with its passage and its value.',
+  'confidence, per field, is how sure you are (0 to 1) that the value is right and describes this company.',
+  'Use only sources about this company; a page about another company with a similar name is not evidence.',
 ].join('\n');
 
-export function extractionPrompt(companyName: string | undefined, notes: string): string {
-  return `${companyName ? `Company: ${companyName}\n\n` : ''}Research notes:\n${notes}`;
+export function sourceBlocks(sources: NumberedSource[]): string {
+  return sources
+    .map((s) => `<source id="${s.id}" url="${s.url}" title="${s.title.replace(/"/g, "'")}">\n${s.content}\n</source>`)
+    .join('\n');
+}
+
+export function extractionPrompt(
+  companyName: string | undefined,
+  notes: string,
+  sources: NumberedSource[] = [],
+  domain?: string | null,
+): string {
+  const company = companyName ? `Company: ${companyName}${domain ? ` (its website: ${domain})` : ''}\n\n` : '';
+  const pages = sources.length ? `\n\nSources:\n${sourceBlocks(sources)}` : '';
+  return `${company}Research notes:\n${notes}${pages}`;
+}
+
+/** The one repair round: the same request, with what was wrong with the first answer's values. */
+export function repairPrompt(original: string, problems: { field: string; problem: string }[]): string {
+  const list = problems.map((p) => `- ${p.field}: ${p.problem}`).join('\n');
+  return `${original}\n\nYour previous answer gave values that do not fit their field's schema:\n${list}\nAnswer again for these fields only, with values that fit (or null).`;
+}
+
+export const SAME_VALUE_TOOL_NAME = 'judge_values';
+export const SAME_VALUE_SYSTEM_PROMPT = [
+  'You compare pairs of statements about one field of a company profile, from two different web pages.',
+  'For each pair, say whether both give the same value (the same person, place, number or thing, written differently),',
+  'or different values. Answer for every pair.',
+].join('\n');
+
+export function sameValuePrompt(companyName: string, pairs: { field: string; first: string; second: string }[]): string {
+  const list = pairs.map((p, i) => `Pair ${i + 1}\nField: ${p.field}\nFirst: ${p.first}\nSecond: ${p.second}`).join('\n\n');
+  return `Company: ${companyName}\n\n${list}`;
 }

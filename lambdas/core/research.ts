@@ -1,5 +1,6 @@
 /** The research step: plan queries, search, keep what is about the company, write cited notes. */
-import type { ResearchInput, SearchResult, Source, Usage } from './contracts';
+import type { CompanyIdentity, ResearchInput, SearchResult, Source, Usage } from './contracts';
+import { hostOf, nameTokens, sortPagesByCompany, withinDomain, words } from './company-identity';
 import { fieldsOf, type SchemaField } from './json-schema';
 import { NOTES_SYSTEM_PROMPT, notesPrompt, sourceList, type NumberedSource } from './prompts';
 import { addUsage } from './pricing';
@@ -14,22 +15,7 @@ export const MAX_SOURCES = 8;
 export const CONTENT_BUDGET: ContentBudget = { perResultChars: 3_000, totalChars: 16_000 };
 export const NOTES_MAX_TOKENS = 1_024;
 
-/** Legal forms and filler words say nothing about which company a page is about ("The Coca-Cola Company"). */
-const GENERIC_NAME_WORDS = new Set([
-  'inc', 'incorporated', 'ltd', 'limited', 'llc', 'gmbh', 'corp', 'corporation', 'co', 'plc', 'sa', 'ag', 'bv', 'nv',
-  'oy', 'ab', 'srl', 'spa', 'the', 'company', 'group', 'holding', 'holdings', 'and', 'of',
-]);
-
-// Accents are dropped, not split off: "Zürich" and "Zurich" are the same word to a reader.
-const words = (text: string) =>
-  text.toLowerCase().normalize('NFKD').replace(/\p{M}+/gu, '').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
-
-export function nameTokens(companyName: string): string[] {
-  const all = words(companyName).split(' ').filter(Boolean);
-  const distinctive = all.filter((t) => !GENERIC_NAME_WORDS.has(t));
-  // A name made only of such words ("The Company") is all there is to match.
-  return distinctive.length ? distinctive : all;
-}
+export { nameTokens };
 
 /**
  * A page counts as being about the company when it names it: the whole name, or all of its distinctive words.
@@ -43,14 +29,18 @@ export function mentionsCompany(hit: Pick<SearchHit, 'title' | 'content'>, compa
   return tokens.every((t) => text.includes(` ${t} `));
 }
 
-/** First iteration: the company alone, then the wanted fields spread over the remaining queries. */
-export function planQueries(companyName: string, fields: SchemaField[], followUps: string[], maxQueries: number): string[] {
+/**
+ * First iteration: the company alone (with its domain, when pinned, so the search leans to the right namesake), then
+ * the wanted fields spread over the remaining queries.
+ */
+export function planQueries(companyName: string, fields: SchemaField[], followUps: string[], maxQueries: number, domain?: string | null): string[] {
   if (followUps.length > 0) return followUps.slice(0, maxQueries);
   const names = fields.map((f) => f.name.replace(/[_-]+/g, ' '));
-  if (maxQueries === 1) return [`${companyName} ${names.join(' ')}`.trim()];
+  const subject = domain ? `${companyName} ${domain}` : companyName;
+  if (maxQueries === 1) return [`${subject} ${names.join(' ')}`.trim()];
   const groups: string[][] = Array.from({ length: Math.min(maxQueries - 1, Math.max(names.length, 1)) }, () => []);
   names.forEach((name, i) => groups[i % groups.length]!.push(name));
-  return [companyName, ...groups.filter((g) => g.length).map((g) => `${companyName} ${g.join(' ')}`)];
+  return [subject, ...groups.filter((g) => g.length).map((g) => `${companyName} ${g.join(' ')}`)];
 }
 
 export interface ResearchDeps {
@@ -62,8 +52,13 @@ export interface ResearchFindings {
   research_queries: string[];
   /** Every result the searches returned, bodies included: the handler stores these, not the state. */
   raw_results: SearchResult[];
+  /** The pages the notes cite, numbered [n] as the notes cite them. */
   sources: Source[];
   research_notes: string;
+  /** Which company the pages were kept for, and which namesakes' were put aside. */
+  identity: CompanyIdentity;
+  /** Pages that named the company but were another company's, with why. */
+  excluded: { url: string; reason: string }[];
   results_found: number;
   duration_seconds: number;
   usage: Usage;
@@ -72,7 +67,7 @@ export interface ResearchFindings {
 export async function research(input: ResearchInput, deps: ResearchDeps, now: () => number = Date.now): Promise<ResearchFindings> {
   const started = now();
   const fields = fieldsOf(input.extraction_schema);
-  const queries = planQueries(input.company_name, fields, input.follow_up_queries, input.max_queries);
+  const queries = planQueries(input.company_name, fields, input.follow_up_queries, input.max_queries, input.domain);
 
   // Every search is let finish before a failure is reported: an answer that arrives is kept (the search journal)
   // and not bought again when the step is retried.
@@ -87,10 +82,14 @@ export async function research(input: ResearchInput, deps: ResearchDeps, now: ()
 
   // The same page often answers several queries, or both providers of a hybrid search: it counts once.
   const raw = dedupeHits(responses.flatMap((r) => r.hits));
-  const relevant = raw
-    .filter((hit) => mentionsCompany(hit, input.company_name))
-    .sort((a, b) => b.score - a.score)
-    .slice(0, MAX_SOURCES);
+  // A page on the pinned domain is the company's even where it does not repeat the name.
+  const onDomain = (hit: SearchHit) => {
+    const host = hostOf(hit.url);
+    return !!input.domain && !!host && withinDomain(host, input.domain);
+  };
+  const mentioning = raw.filter((hit) => onDomain(hit) || mentionsCompany(hit, input.company_name)).sort((a, b) => b.score - a.score);
+  const sorted = sortPagesByCompany(mentioning, input.company_name, { domain: input.domain, identity: input.identity });
+  const relevant = sorted.kept.slice(0, MAX_SOURCES);
 
   const numbered: NumberedSource[] = trimToBudget(relevant, CONTENT_BUDGET).map((hit, i) => ({
     id: i + 1,
@@ -102,7 +101,9 @@ export async function research(input: ResearchInput, deps: ResearchDeps, now: ()
   let notes: string;
   if (numbered.length === 0) {
     // Nothing to read: asking the model would only invite it to answer from memory.
-    notes = `No search result mentioned ${input.company_name}.`;
+    notes = sorted.excluded.length
+      ? `No search result was about ${input.company_name}; ${sorted.excluded.length} about other companies of that name were left out.`
+      : `No search result mentioned ${input.company_name}.`;
   } else {
     const written = await deps.model.write({
       system: NOTES_SYSTEM_PROMPT,
@@ -116,8 +117,10 @@ export async function research(input: ResearchInput, deps: ResearchDeps, now: ()
   return {
     research_queries: queries,
     raw_results: raw.map(({ url, title, content }) => ({ url, title, content })),
-    sources: numbered.map(({ url, title }) => ({ url, title })),
+    sources: numbered.map(({ id, url, title }) => ({ id, url, title })),
     research_notes: notes,
+    identity: sorted.identity,
+    excluded: sorted.excluded.map(({ page, reason }) => ({ url: page.url, reason })),
     results_found: raw.length,
     duration_seconds: Math.round((now() - started) / 10) / 100,
     usage,

@@ -34,10 +34,18 @@ export function toJsonl(results: CompanyResult[]): string {
   return results.map(jsonlLine).join('');
 }
 
+/** An object in one cell, readably: "city: Aarhus, country: Denmark". */
+function objectText(value: Record<string, unknown>): string {
+  return Object.entries(value)
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(', ');
+}
+
 function cellText(value: unknown): string {
   if (value === undefined || value === null) return '';
-  if (Array.isArray(value)) return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join('; ');
-  if (typeof value === 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'object' && v !== null ? objectText(v as Record<string, unknown>) : String(v))).join('; ');
+  if (typeof value === 'object') return objectText(value as Record<string, unknown>);
   return String(value);
 }
 
@@ -49,11 +57,42 @@ export function csvCell(value: unknown): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** The columns of results.csv: fixed ones around the schema's fields. */
-function csvColumns(schema: ExtractionSchema) {
-  const fields = fieldsOf(schema).map((f) => f.name);
-  const header = ['index', 'company_name', 'status', 'complete', 'completeness_score', 'confidence_score', 'iterations', ...fields, 'missing_fields', 'failure_reason', 'cost_usd'];
-  return { fields, header };
+/** Dossier's own columns, before and after the user's fields. */
+const LEADING_COLUMNS = ['index', 'company_name', 'status', 'complete', 'completeness_score', 'confidence_score', 'iterations'] as const;
+const TRAILING_COLUMNS = ['missing_fields', 'failure_reason', 'cost_usd', 'domain', 'unverified_fields', 'contested_fields', 'quality_issues'] as const;
+
+interface DataColumn {
+  header: string;
+  path: string[];
+}
+
+/**
+ * One column per user field, and one per property of a field that is an object with known properties, named by its
+ * path ("headquarters.city"); lists stay in one cell. A name that is also one of Dossier's columns is prefixed "data.".
+ */
+export function dataColumns(schema: ExtractionSchema): DataColumn[] {
+  const columns: DataColumn[] = [];
+  const walk = (property: Record<string, unknown>, path: string[]) => {
+    const properties = property.properties;
+    const isObject = property.type === 'object' || (Array.isArray(property.type) && property.type.includes('object')) || properties !== undefined;
+    if (isObject && typeof properties === 'object' && properties !== null && Object.keys(properties).length > 0) {
+      for (const [name, sub] of Object.entries(properties as Record<string, Record<string, unknown>>)) walk(sub ?? {}, [...path, name]);
+      return;
+    }
+    columns.push({ header: path.join('.'), path });
+  };
+  for (const field of fieldsOf(schema)) walk(field.schema, [field.name]);
+  const reserved = new Set<string>([...LEADING_COLUMNS, ...TRAILING_COLUMNS]);
+  return columns.map((column) => (reserved.has(column.header) ? { ...column, header: `data.${column.header}` } : column));
+}
+
+function valueAt(data: Record<string, unknown>, path: string[]): unknown {
+  let value: unknown = data;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
 }
 
 const csvLine = (cells: unknown[]) => `${cells.map(csvCell).join(',')}\r\n`;
@@ -63,9 +102,9 @@ const csvLine = (cells: unknown[]) => `${cells.map(csvCell).join(',')}\r\n`;
  * has them.
  */
 export function csvWriter(schema: ExtractionSchema): { header: string; row(result: CompanyResult): string } {
-  const { fields, header } = csvColumns(schema);
+  const columns = dataColumns(schema);
   return {
-    header: csvLine(header),
+    header: csvLine([...LEADING_COLUMNS, ...columns.map((c) => c.header), ...TRAILING_COLUMNS]),
     row: (r) =>
       csvLine([
         r.index,
@@ -75,10 +114,14 @@ export function csvWriter(schema: ExtractionSchema): { header: string; row(resul
         r.completeness_score,
         r.confidence_score,
         r.iterations,
-        ...fields.map((f) => r.data[f]),
+        ...columns.map((c) => valueAt(r.data, c.path)),
         r.missing_fields,
         r.failure_reason,
         r.cost.usd,
+        r.domain,
+        r.unverified_fields,
+        r.contested_fields,
+        r.quality_issues,
       ]),
   };
 }

@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { extractionSchemaSchema, zeroUsage, type CompanyResult } from '../core/contracts';
-import { failedResult } from '../core/company-result';
+import { countedOutcome, failedResult } from '../core/company-result';
 import { csvWriter, inManifestOrder, jsonlLine } from '../core/results-files';
 import { config } from '../shared/config';
 import { logger, metrics } from '../shared/observability';
@@ -41,7 +41,7 @@ export const handler = taskHandler(assembleInputSchema, async ({ job_id, manifes
   const jsonl = results.textUpload(jobKeys.jsonl(job_id), 'application/x-ndjson');
   const csv = results.textUpload(jobKeys.csv(job_id), 'text/csv');
   const rows = csvWriter(extraction_schema);
-  const written = { completed: 0, failed: 0, unrecorded: 0, recounted: 0 };
+  const written = { completed: 0, failed: 0, not_found: 0, unrecorded: 0, recounted: 0 };
   try {
     await csv.write(rows.header);
     const read = (index: number) => (stored.has(jobKeys.result(job_id, index)) ? results.getCompanyResult(job_id, index) : Promise.resolve(undefined));
@@ -52,6 +52,7 @@ export const handler = taskHandler(assembleInputSchema, async ({ job_id, manifes
         result = failedResult({
           index: item.index,
           companyName: item.company_name,
+          domain: item.domain,
           reason: 'no result was recorded for this company: its child execution failed before storage',
           schema: extraction_schema,
           iterations: 0,
@@ -61,13 +62,16 @@ export const handler = taskHandler(assembleInputSchema, async ({ job_id, manifes
         await results.putCompanyResult(job_id, result);
         written.unrecorded += 1;
       }
-      if (counted.get(item.index) !== result.status && (await jobs.countOutcome(job_id, item.index, result.status, new Date(), value ? result.cost.usd : 0))) {
+      const outcome = countedOutcome(result.status);
+      if (counted.get(item.index) !== outcome && (await jobs.countOutcome(job_id, item.index, outcome, new Date(), value ? result.cost.usd : 0))) {
         if (value) {
           logger.warn('a stored result was not counted as it says; counted now', { job_id, index: item.index, was: counted.get(item.index) ?? 'uncounted' });
           written.recounted += 1;
         }
       }
-      written[result.status] += 1;
+      // not_found counts as completed, as the job's counters count it; how many there were is said beside.
+      written[outcome] += 1;
+      if (result.status === 'not_found') written.not_found += 1;
       await jsonl.write(jsonlLine(result));
       await csv.write(rows.row(result));
     }
@@ -84,6 +88,7 @@ export const handler = taskHandler(assembleInputSchema, async ({ job_id, manifes
     total: manifest.length,
     completed: written.completed,
     failed: written.failed,
+    not_found: written.not_found,
     unrecorded: written.unrecorded,
     recounted: written.recounted,
     results_jsonl_key: jobKeys.jsonl(job_id),

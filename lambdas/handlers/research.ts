@@ -29,11 +29,13 @@ export async function researchCompany(input: ResearchInput, at: ResearchStep): P
   const store = resultStore();
   const key = await store.putRawResults(at.jobId, at.index, at.iteration, findings.raw_results);
   metrics.addMetric('SearchQueries', 'Count', findings.research_queries.length);
+  metrics.addMetric('NamesakePagesExcluded', 'Count', findings.excluded.length);
   return {
     research_queries: findings.research_queries,
     search_results_ref: { bucket: store.bucket, key, count: findings.raw_results.length },
     sources: findings.sources,
     research_notes: findings.research_notes,
+    identity: findings.identity,
     metadata: {
       // What searched: `hybrid` with one key configured is that provider alone.
       provider: search.name,

@@ -12,7 +12,7 @@ import {
   usageSchema,
   zeroUsage,
 } from '../core/contracts';
-import { completedResult, failedResult, failureReason } from '../core/company-result';
+import { completedResult, countedOutcome, failedResult, failureReason } from '../core/company-result';
 import { config } from '../shared/config';
 import { metrics } from '../shared/observability';
 import { closeSingleJob } from '../shared/research-jobs';
@@ -23,6 +23,7 @@ const common = {
   job_id: z.string().min(1),
   index: z.number().int().nonnegative(),
   company_name: z.string(),
+  domain: z.string().nullish(),
   iterations: z.number().int().nonnegative(),
   usage: usageSchema.default(zeroUsage),
   extraction_schema: extractionSchemaSchema,
@@ -39,15 +40,17 @@ const storeInputSchema = z.discriminatedUnion('outcome', [
 ]);
 
 export const handler = taskHandler(storeInputSchema, async (input) => {
-  const base = { index: input.index, companyName: input.company_name, iterations: input.iterations, usage: input.usage, model: config.llmModel };
+  const base = { index: input.index, companyName: input.company_name, domain: input.domain, iterations: input.iterations, usage: input.usage, model: config.llmModel };
   const result =
     input.outcome === 'completed'
       ? completedResult({ ...base, record: input.record, reflection: input.reflection })
       : failedResult({ ...base, reason: failureReason(input.error), schema: input.extraction_schema, record: input.record });
 
   await resultStore().putCompanyResult(input.job_id, result);
-  const counted = await jobStore().countOutcome(input.job_id, input.index, result.status, new Date(), result.cost.usd);
-  metrics.addMetric(counted ? (result.status === 'completed' ? 'CompaniesCompleted' : 'CompaniesFailed') : 'DuplicateOutcomes', 'Count', 1);
+  const outcome = countedOutcome(result.status);
+  const counted = await jobStore().countOutcome(input.job_id, input.index, outcome, new Date(), result.cost.usd);
+  metrics.addMetric(counted ? (outcome === 'completed' ? 'CompaniesCompleted' : 'CompaniesFailed') : 'DuplicateOutcomes', 'Count', 1);
+  if (counted && result.status === 'not_found') metrics.addMetric('CompaniesNotFound', 'Count', 1);
   await closeSingleJob(input.job_id, result, input.extraction_schema);
   // Kept small on purpose: this is what the Distributed Map collects for every company.
   return { index: input.index, status: result.status, counted };

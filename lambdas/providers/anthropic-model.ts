@@ -62,6 +62,17 @@ export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
     },
     async structured(request) {
       const { toolName, toolDescription, inputSchema } = request;
+      if (request.format === 'json_schema') {
+        // Structured outputs: the answer is the message's text, JSON that parses against the schema.
+        const message = await create(request, { output_config: { format: { type: 'json_schema', schema: inputSchema } } });
+        const text = message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+        try {
+          return { value: JSON.parse(text) as unknown, usage: usageOf(message) };
+        } catch {
+          // A refusal or an answer cut at max_tokens: the caller reports an answer without data.
+          return { value: undefined, usage: usageOf(message) };
+        }
+      }
       // A forced tool call returns JSON shaped by the tool's input schema.
       const message = await create(request, {
         tools: [{ name: toolName, description: toolDescription, input_schema: inputSchema as Anthropic.Tool.InputSchema }],

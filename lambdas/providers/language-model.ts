@@ -14,6 +14,11 @@ export interface StructuredRequest extends WriteRequest {
   toolName: string;
   toolDescription: string;
   inputSchema: Record<string, unknown>;
+  /**
+   * `json_schema`: structured outputs (the answer is guaranteed to parse against `inputSchema`, which must keep to
+   * their subset of JSON Schema); `tool` (the default): a forced call of the named tool, for any JSON Schema.
+   */
+  format?: 'json_schema' | 'tool';
 }
 
 export interface LanguageModel {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, StartSyncExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import type { BatchRequest, CompanyResult, ExtractionSchema, JobView, SingleResearchRequest } from '../core/contracts';
+import { companyEntry, type BatchRequest, type CompanyResult, type ExtractionSchema, type JobView, type SingleResearchRequest } from '../core/contracts';
 import {
   COMPANY_MACHINE_TIMEOUT_SECONDS,
   companyRunInput,
@@ -106,7 +106,7 @@ export async function startBatchJob(
   const manifestKey = jobKeys.manifest(jobId, requestHash);
   let recorded: Awaited<ReturnType<typeof jobs.create>>;
   try {
-    await results.putJson(manifestKey, request.companies.map((company_name, index) => ({ index, company_name })));
+    await results.putJson(manifestKey, request.companies.map((company, index) => ({ index, ...companyEntry(company) })));
     await results.putJson(jobKeys.settings(jobId, requestHash), runSettings(request));
     recorded = await jobs.create(
       {
@@ -301,10 +301,10 @@ export async function researchOneCompany(
 ): Promise<CompanyResult> {
   const results = resultStore();
   const jobs = jobStore();
-  const { company_name, ...runOptions } = request;
+  const { company_name, domain, ...runOptions } = request;
   const requestHash = hashOf(request);
   const manifestKey = jobKeys.manifest(jobId, requestHash);
-  await results.putJson(manifestKey, [{ index: 0, company_name }]);
+  await results.putJson(manifestKey, [{ index: 0, company_name, domain: domain ?? null }]);
   const { created } = await jobs.create(
     { job_id: jobId, total: 1, request_hash: requestHash, manifest_key: manifestKey, submitted_by: submittedBy, kind: 'single' },
     new Date(),
@@ -319,7 +319,7 @@ export async function researchOneCompany(
       new StartSyncExecutionCommand({
         stateMachineArn: config.companyStateMachineArn,
         name: jobId,
-        input: JSON.stringify(companyRunInput(jobId, 0, company_name, runOptions)),
+        input: JSON.stringify(companyRunInput(jobId, 0, company_name, runOptions, domain ?? null)),
       }),
     ),
     options.signal,

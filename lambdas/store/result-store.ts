@@ -39,7 +39,13 @@ export class ResultStore {
   async getManifest(key: string): Promise<ManifestItem[]> {
     const items = await this.getJson<ManifestItem[]>(key);
     if (!items) throw new Error(`the manifest s3://${this.bucket}/${key} is missing`);
-    return items;
+    // Manifests written before companies could be pinned to a domain have none.
+    return items.map((item) => ({ ...item, domain: item.domain ?? null }));
+  }
+
+  /** A research round's stored results (putRawResults), or undefined when they are gone. */
+  getRawResults(key: string): Promise<SearchResult[] | undefined> {
+    return this.getJson<SearchResult[]>(key);
   }
 
   async putRawResults(jobId: string, index: number, iteration: number, results: SearchResult[]): Promise<string> {

@@ -1,10 +1,12 @@
 /**
  * A local server that answers @anthropic-ai/sdk's messages.create with a deterministic "model":
- * research notes are the sources' `- Label: value` lines with citations, and extraction maps
- * note labels onto the forced tool's schema. Same request, same answer, no network.
+ * research notes are the sources' `- Label: value` lines with citations; a structured answer (structured outputs or a
+ * forced tool call) is read from the pages in the prompt by stand-in-reader.ts, or, for the older `data` shape, mapped
+ * from note labels onto the tool's schema. Same request, same answer, no network.
  */
 import { randomBytes } from 'node:crypto';
-import { coerceValue, matchField, parseFactLines, type PropertySchema } from './facts';
+import { coerceValue, matchField, parseFactLines, parseSources, type PropertySchema } from './facts';
+import { answerStructured } from './stand-in-reader';
 import {
   answerFault,
   createFaultInjector,
@@ -18,6 +20,7 @@ import type { StandInLimits } from './rate-limits';
 import { answerRandomFault, faultDiceOf, type FaultDice, type FaultRates } from './fault-rates';
 
 export type { FaultRule, StandIn } from './faults';
+export { parseSources } from './facts';
 
 export type AnthropicStandInOptions = {
   apiKey?: string;
@@ -30,31 +33,6 @@ export type AnthropicStandInOptions = {
 };
 
 export const NO_FACTS_TEXT = 'No facts about the company were found in the search results.';
-
-type Source = { id: number; url: string; title: string; content: string };
-
-const ENTITIES: Record<string, string> = { '&quot;': '"', '&apos;': "'", '&#39;': "'", '&lt;': '<', '&gt;': '>', '&amp;': '&' };
-const decodeEntities = (text: string) => text.replace(/&(?:quot|apos|#39|lt|gt|amp);/g, (e) => ENTITIES[e] ?? e);
-
-/** Reads `<source id="1" url="…" title="…">…</source>` blocks, in the order they appear. */
-export function parseSources(text: string): Source[] {
-  const sources: Source[] = [];
-  for (const m of text.matchAll(/<source\b([^>]*)>([\s\S]*?)<\/source>/g)) {
-    const attrs: Record<string, string> = {};
-    for (const a of (m[1] ?? '').matchAll(/([\w-]+)\s*=\s*"([^"]*)"/g)) {
-      if (a[1] !== undefined && a[2] !== undefined) attrs[a[1].toLowerCase()] = decodeEntities(a[2]);
-    }
-    const id = Number(attrs.id);
-    sources.push({
-      // Unnumbered blocks get their position, which is what a reader would cite them by.
-      id: Number.isInteger(id) && id > 0 ? id : sources.length + 1,
-      url: attrs.url ?? '',
-      title: attrs.title ?? '',
-      content: m[2] ?? '',
-    });
-  }
-  return sources;
-}
 
 const normalise = (text: string) => text.toLowerCase().replace(/\s+/g, ' ').trim();
 
@@ -228,6 +206,15 @@ export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promi
         { 'request-id': newId('req') },
       );
 
+    // Structured outputs: the answer is JSON text in the requested shape.
+    const format = isRecord(body.output_config) && isRecord(body.output_config.format) ? body.output_config.format : undefined;
+    if (format?.type === 'json_schema') {
+      const answer = answerStructured(userText, format.schema);
+      if (!answer) return sendError(res, 'anthropic', 400, 'The stand-in answers output_config.format only in the shapes Dossier asks for (`fields`, `verdicts`).');
+      const text = JSON.stringify(answer.input);
+      return reply([{ type: 'text', text }], 'end_turn', text.length);
+    }
+
     const tools = Array.isArray(body.tools) ? body.tools.filter(isRecord) : [];
     if (tools.length === 0) {
       let text = writeResearchNotes(userText);
@@ -249,7 +236,7 @@ export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promi
     if (!tool || typeof tool.name !== 'string') {
       return sendError(res, 'anthropic', 400, 'The stand-in only answers a forced tool call: tool_choice {type:"tool", name} naming one of `tools`.');
     }
-    const result = extractFromNotes(userText, tool.input_schema);
+    const result = answerStructured(userText, tool.input_schema) ?? extractFromNotes(userText, tool.input_schema);
     if ('error' in result) return sendError(res, 'anthropic', 400, result.error);
     return reply([{ type: 'tool_use', id: newId('toolu'), name: tool.name, input: result.input }], 'tool_use', JSON.stringify(result.input).length);
   }, { latencyMs: opts.latencyMs, limits: opts.limits });

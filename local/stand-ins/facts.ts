@@ -12,8 +12,35 @@ export type PropertySchema = {
   title?: string;
   anyOf?: PropertySchema[];
   oneOf?: PropertySchema[];
+  properties?: Record<string, PropertySchema>;
+  maxItems?: number;
   [key: string]: unknown;
 };
+
+export type SourceBlock = { id: number; url: string; title: string; content: string };
+
+const ENTITIES: Record<string, string> = { '&quot;': '"', '&apos;': "'", '&#39;': "'", '&lt;': '<', '&gt;': '>', '&amp;': '&' };
+const decodeEntities = (text: string) => text.replace(/&(?:quot|apos|#39|lt|gt|amp);/g, (e) => ENTITIES[e] ?? e);
+
+/** Reads `<source id="1" url="…" title="…">…</source>` blocks, in the order they appear. */
+export function parseSources(text: string): SourceBlock[] {
+  const sources: SourceBlock[] = [];
+  for (const m of text.matchAll(/<source\b([^>]*)>([\s\S]*?)<\/source>/g)) {
+    const attrs: Record<string, string> = {};
+    for (const a of (m[1] ?? '').matchAll(/([\w-]+)\s*=\s*"([^"]*)"/g)) {
+      if (a[1] !== undefined && a[2] !== undefined) attrs[a[1].toLowerCase()] = decodeEntities(a[2]);
+    }
+    const id = Number(attrs.id);
+    sources.push({
+      // Unnumbered blocks get their position, which is what a reader would cite them by.
+      id: Number.isInteger(id) && id > 0 ? id : sources.length + 1,
+      url: attrs.url ?? '',
+      title: attrs.title ?? '',
+      content: m[2] ?? '',
+    });
+  }
+  return sources;
+}
 
 const BULLET = /^\s*(?:[-*+•])\s+(.*\S)\s*$/;
 const TRAILING_CITATIONS = /\s*((?:\[\s*\d+(?:\s*,\s*\d+)*\s*\]\s*)+)$/;
@@ -143,8 +170,33 @@ const SCALE: Record<string, number> = {
 };
 const NUMBER = /(-)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s*(thousand|million|billion|trillion|mln|mn|mm|bn|tn|k|m|b|t)\b)?/i;
 
+const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const MONTH = `(${MONTHS.map((m) => `${m}|${m.slice(0, 3)}`).join('|')}|sept)\\.?`;
+const DAY_MONTH_YEAR = new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+${MONTH}\\s*,?\\s+(\\d{4})\\b`, 'i');
+const MONTH_DAY_YEAR = new RegExp(`\\b${MONTH}\\s+(\\d{1,2})(?:st|nd|rd|th)?\\s*,?\\s+(\\d{4})\\b`, 'i');
+const MONTH_YEAR = new RegExp(`\\b${MONTH}\\s+(\\d{4})\\b`, 'i');
+const monthNumber = (name: string) => MONTHS.findIndex((m) => m.startsWith(name.toLowerCase().replace(/\.$/, '').slice(0, 3))) + 1;
+
+/** A date a text states, as far as it states it: "12 March 1996", "March 12, 1996", "1996-03-12", "March 1996". */
+export function parseDate(text: string): { year: number; month?: number; day?: number } | undefined {
+  const iso = /\b(\d{4})-(\d{2})-(\d{2})\b/.exec(text);
+  if (iso) return { year: Number(iso[1]), month: Number(iso[2]), day: Number(iso[3]) };
+  const dmy = DAY_MONTH_YEAR.exec(text);
+  if (dmy) return { year: Number(dmy[3]), month: monthNumber(dmy[2]!), day: Number(dmy[1]) };
+  const mdy = MONTH_DAY_YEAR.exec(text);
+  if (mdy) return { year: Number(mdy[3]), month: monthNumber(mdy[1]!), day: Number(mdy[2]) };
+  const my = MONTH_YEAR.exec(text);
+  if (my) return { year: Number(my[2]), month: monthNumber(my[1]!) };
+  return undefined;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
 function parseNumber(text: string, preferYear: boolean): number | undefined {
   const cleaned = text.replace(/\[\d+\]/g, ' ');
+  // A date is never a count: the number a reader wants from "12 March 1996" is the year.
+  const date = parseDate(cleaned);
+  if (date) return date.year;
   if (preferYear) {
     // "12 March 2011" should give the year, not the day, when the property is a year.
     const year = /\b(1[5-9]\d\d|20\d\d|2100)\b/.exec(cleaned)?.[1];
@@ -168,6 +220,7 @@ function resolveType(schema: PropertySchema): { type: string | undefined; schema
     if (r.type !== undefined && r.type !== 'null') return r;
   }
   if (Array.isArray(schema.enum)) return { type: 'string', schema };
+  if (schema.properties) return { type: 'object', schema };
   return { type: undefined, schema };
 }
 
@@ -178,19 +231,66 @@ function looksLikeUrl(value: string): string | undefined {
   return undefined;
 }
 
-/** Converts a fact's text to the property's JSON type; undefined when it cannot honestly be done. */
-export function coerceValue(value: string, propertySchema: PropertySchema): unknown {
+/** The most items a list may hold: `maxItems`, or what a description says ("(at most 10 items)"), as a reader sees it. */
+function itemLimit(schema: PropertySchema): number | undefined {
+  if (typeof schema.maxItems === 'number') return schema.maxItems;
+  const stated = /\bat most (\d+) items\b/i.exec(schema.description ?? '');
+  return stated ? Number(stated[1]) : undefined;
+}
+
+/** An enum value the text names: exactly, or as a word of it ("Privately held" names "private"). */
+function enumValue(text: string, values: unknown[]): unknown {
+  const exact = values.find((e) => typeof e === 'string' && e.toLowerCase() === text.toLowerCase());
+  if (exact !== undefined) return exact;
+  const words = stemmedWords(text);
+  return values.find((e) => {
+    if (typeof e !== 'string') return false;
+    const wanted = stemmedWords(e);
+    return wanted.length > 0 && wanted.every((w) => words.some((x) => x === w || (w.length >= 4 && x.length >= 4 && (x.startsWith(w) || w.startsWith(x)))));
+  });
+}
+
+/**
+ * "Aarhus, Denmark" into an object's properties, as a reader would: the parts in order, the last part to the last
+ * property when there are more parts than properties ("Boston, Massachusetts, United States" → city, country).
+ */
+function objectValue(text: string, schema: PropertySchema): Record<string, unknown> | undefined {
+  const properties = Object.entries(schema.properties ?? {});
+  if (properties.length === 0) return undefined;
+  const parts = text.split(/\s*[,;]\s*/).map((p) => p.trim()).filter(Boolean);
+  if (parts.length === 0) return undefined;
+  const assigned: [string, string][] = [];
+  if (parts.length >= properties.length) {
+    properties.forEach(([name], i) => assigned.push([name, i === properties.length - 1 ? parts[parts.length - 1]! : parts[i]!]));
+  } else {
+    parts.forEach((part, i) => assigned.push([properties[i]![0], part]));
+  }
+  const out: Record<string, unknown> = {};
+  for (const [name, part] of assigned) {
+    const coerced = coerceValue(part, schema.properties![name] ?? {}, name);
+    if (coerced !== undefined) out[name] = coerced;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/**
+ * Converts a fact's text to the property's JSON type; undefined when it cannot honestly be done. `fieldName` is read
+ * as a reader reads it: a field called founded_year wants a year whatever its description says.
+ */
+export function coerceValue(value: string, propertySchema: PropertySchema, fieldName = ''): unknown {
   const { type, schema } = resolveType(propertySchema);
   const text = value.trim();
   if (text.length === 0) return undefined;
   switch (type) {
     case 'integer':
     case 'number': {
-      const hint = `${schema.description ?? ''} ${schema.title ?? ''}`;
+      const hint = `${schema.description ?? ''} ${schema.title ?? ''} ${fieldName.replace(/[_-]+/g, ' ')}`;
       const n = parseNumber(text, /\byear\b/i.test(hint));
       if (n === undefined) return undefined;
       return type === 'integer' ? Math.round(n) : n;
     }
+    case 'object':
+      return objectValue(text, schema);
     case 'boolean': {
       const word = text.toLowerCase().replace(/[.!]+$/, '');
       if (word === 'yes' || word === 'true') return true;
@@ -205,18 +305,25 @@ export function coerceValue(value: string, propertySchema: PropertySchema): unkn
         .filter((part) => part.length > 0)
         .map((part) => coerceValue(part, itemSchema))
         .filter((item) => item !== undefined);
-      return items.length > 0 ? items : undefined;
+      // A reader told "at most 10" gives the first ten, not none.
+      const limit = itemLimit(schema);
+      return items.length > 0 ? (limit !== undefined ? items.slice(0, limit) : items) : undefined;
     }
     case 'string':
     case undefined: {
-      if (Array.isArray(schema.enum)) {
-        return schema.enum.find((e) => typeof e === 'string' && e.toLowerCase() === text.toLowerCase());
-      }
+      if (Array.isArray(schema.enum)) return enumValue(text, schema.enum);
       if (schema.format === 'uri' || schema.format === 'url') return looksLikeUrl(text);
+      if (schema.format === 'date' || schema.format === 'date-time') {
+        // Only a whole date is one: "March 1996" is not the 1st of March.
+        const date = parseDate(text);
+        if (!date?.month || !date.day) return undefined;
+        const day = `${date.year}-${pad(date.month)}-${pad(date.day)}`;
+        return schema.format === 'date' ? day : `${day}T00:00:00Z`;
+      }
       return text;
     }
     default:
-      // object / null: a one-line fact cannot become one of these.
+      // null: a fact is never nothing.
       return undefined;
   }
 }

@@ -255,15 +255,22 @@ describe('CORE-SEND: each skill, v1.0 client', () => {
     expect(output.sources.length).toBeGreaterThan(0);
   });
 
-  it('extract_data (a text part holding JSON, as older clients send it) completes with the extraction output', async () => {
-    const notes = '[1] Brightgull Robotics (https://brightgull-robotics.example/about)\n- Founded: 2014\n- Headquarters: Aarhus, Denmark';
-    const task = await send(
-      await v1Client(url.extraction),
-      userMessage({ company_name: 'Brightgull Robotics', research_notes: notes, extraction_schema: schema, sources: [{ url: 'https://brightgull-robotics.example/about', title: 'About' }] }, true),
-    );
+  it('extract_data (a text part holding JSON, as older clients send it) completes with the extraction output, each value quoted from its page', async () => {
+    const about = 'https://brightgull-robotics.example/about';
+    const notes = `- Founded: 2014 [1]\n- Headquarters: Aarhus, Denmark [1]\n\nSources:\n[1] ${about}`;
+    const page = 'Brightgull Robotics builds robot arms.\n\n- Founded: 2014\n- Headquarters: Aarhus, Denmark';
+    const withPage = { company_name: 'Brightgull Robotics', research_notes: notes, extraction_schema: schema, sources: [{ id: 1, url: about, title: 'About', content: page }] };
+    const task = await send(await v1Client(url.extraction), userMessage(withPage, true));
     expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     const output = extractionOutputSchema.parse(artifactData(task));
     expect(output.extracted_data.founded_year).toBe(2014);
+    expect(output.evidence.founded_year).toEqual([{ url: about, title: 'About', excerpt: 'Founded: 2014' }]);
+
+    // Notes alone hold no page to check a passage against: nothing is presented as sourced.
+    const notesOnly = await send(await v1Client(url.extraction), userMessage({ ...withPage, sources: [{ id: 1, url: about, title: 'About' }] }));
+    const unchecked = extractionOutputSchema.parse(artifactData(notesOnly));
+    expect(unchecked.extracted_data).toEqual({});
+    expect(unchecked.unverified_fields).toEqual(expect.arrayContaining(['founded_year', 'headquarters']));
   });
 
   it('reflect_quality completes with the missing fields and follow-up queries', async () => {

@@ -164,8 +164,25 @@ describe('a job of one company closes itself in its storage step', () => {
       llm_input_tokens: stored.cost.llm_input_tokens,
       llm_output_tokens: stored.cost.llm_output_tokens,
     },
-    record: { extracted_data: stored.data, field_sources: stored.sources, confidence_score: stored.confidence_score },
-    reflection: { is_complete: stored.complete, completeness_score: stored.completeness_score, missing_fields: stored.missing_fields, follow_up_queries: [], quality_issues: stored.quality_issues },
+    record: {
+      extracted_data: stored.data,
+      field_sources: stored.sources,
+      confidence_score: stored.confidence_score,
+      evidence: stored.evidence,
+      field_confidence: stored.field_confidence,
+      unverified_fields: stored.unverified_fields,
+    },
+    reflection: {
+      is_complete: stored.complete,
+      completeness_score: stored.completeness_score,
+      missing_fields: stored.missing_fields,
+      follow_up_queries: [],
+      quality_issues: stored.quality_issues,
+      unverified_fields: stored.unverified_fields,
+      contested_fields: stored.contested_fields,
+      confidence_score: stored.confidence_score,
+      field_confidence: stored.field_confidence,
+    },
   });
   const storeResult = async (input: unknown) => {
     const { handler } = await import('../../lambdas/handlers/store-result');

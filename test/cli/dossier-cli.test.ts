@@ -44,6 +44,18 @@ describe('reading a companies file', () => {
     expect(readCompanies(csv, 'list.csv')).toEqual(['Acme', 'Globex\nCorp', 'Initech']);
   });
 
+  it('takes a domain column that pins which company a name means, and leaves names without one plain', () => {
+    const csv = 'company_name,domain\nMercury,mercury-freight.example\nBrightgull Robotics,\n';
+    expect(readCompanies(csv, 'list.csv')).toEqual([{ company_name: 'Mercury', domain: 'mercury-freight.example' }, 'Brightgull Robotics']);
+  });
+
+  it('takes a JSON list of names and {company_name, domain} objects', () => {
+    const json = JSON.stringify(['Brightgull Robotics', { company_name: 'Mercury', domain: 'mercury-freight.example' }, { company_name: 'Acme' }]);
+    expect(readCompanies(json, 'list.json')).toEqual(['Brightgull Robotics', { company_name: 'Mercury', domain: 'mercury-freight.example' }, 'Acme']);
+    expect(() => readCompanies('{"a":1}', 'list.json')).toThrow(/list\.json: must hold a JSON list/);
+    expect(() => readCompanies('[{"name":"Acme"}]', 'list.json')).toThrow(/item 0 is neither a name nor an object with a company_name/);
+  });
+
   it('says where a CSV is broken', () => {
     expect(() => readCompanies('company\n"Acme\n', 'broken.csv')).toThrow(/broken\.csv: not a readable CSV file/);
   });
@@ -61,8 +73,9 @@ describe('dossier run', () => {
     const out = path.join(dir, 'out');
     const result = await dossier(['run', companies, '--schema', 'examples/schema.json', '--max-iterations', '1', '--out', out]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/Companies: 3 {3}completed: 3 {3}failed: 0/);
-    expect(result.stdout).toMatch(/Wrenfield Sprocket Labs: nothing found/);
+    expect(result.stdout).toMatch(/Companies: 3 {3}completed: 2 {3}not found: 1 {3}failed: 0/);
+    expect(result.stdout).toMatch(/Values with verified evidence: 18 of 18\n/);
+    expect(result.stdout).toMatch(/Not found:\n {2}Wrenfield Sprocket Labs: not found: no page about Wrenfield Sprocket Labs/);
 
     const [jobId] = readdirSync(out);
     const lines = readFileSync(path.join(out, jobId!, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

@@ -33,6 +33,24 @@ describe('batchRequestSchema', () => {
     expect(batchRequestSchema.parse({ companies: ['  Acme  '], extraction_schema }).companies).toEqual(['Acme']);
   });
 
+  it('takes a company as a name or as {company_name, domain}, the domain cut to its host', () => {
+    const parsed = batchRequestSchema.parse({
+      companies: ['Acme', { company_name: ' Mercury ', domain: 'https://www.Mercury-Freight.example/about' }, { company_name: 'Globex' }],
+      extraction_schema,
+    });
+    expect(parsed.companies).toEqual(['Acme', { company_name: 'Mercury', domain: 'mercury-freight.example' }, { company_name: 'Globex' }]);
+    expect(singleResearchRequestSchema.parse({ company_name: 'Mercury', domain: 'mercury-freight.example', extraction_schema }).domain).toBe('mercury-freight.example');
+  });
+
+  it('refuses a domain that is not a host name, and a misspelt key of a company, saying which', () => {
+    expect(problem({ companies: [{ company_name: 'Mercury', domain: 'not a domain' }], extraction_schema })).toBe(
+      'companies.0.domain: domain must be a host name like "example.com", not "not a domain"',
+    );
+    expect(problem({ companies: [{ company_name: 'Mercury', domian: 'x.example' }], extraction_schema })).toBe(
+      'companies.0: unknown key "domian"; the known keys are company_name, domain',
+    );
+  });
+
   it('keeps extra JSON Schema keywords of the extraction schema', () => {
     const withExtras = { ...extraction_schema, required: ['headquarters'], additionalProperties: false };
     expect(batchRequestSchema.parse({ companies: ['Acme'], extraction_schema: withExtras }).extraction_schema).toEqual(withExtras);
@@ -80,7 +98,7 @@ describe('unknown keys', () => {
       '(body): unknown key "max_iteration"; the known keys are companies, extraction_schema, max_iterations, max_queries, search_provider, callback_url, max_cost_usd',
     );
     expect(problem({ company_name: 'Acme', extraction_schema, maxQueries: 2, provider: 'tavily' }, singleResearchRequestSchema)).toBe(
-      '(body): unknown keys "maxQueries", "provider"; the known keys are extraction_schema, max_iterations, max_queries, search_provider, company_name',
+      '(body): unknown keys "maxQueries", "provider"; the known keys are extraction_schema, max_iterations, max_queries, search_provider, company_name, domain',
     );
   });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { extractionInputSchema, reflectionInputSchema } from '../../lambdas/core/contracts';
-import { reflect } from '../../lambdas/core/completeness';
+import { reflect } from '../../lambdas/core/reflection';
 import { extract } from '../../lambdas/core/extraction';
 import { fieldsOf, inlineLocalRefs, jsonByteLength, recordProblems } from '../../lambdas/core/json-schema';
-import { fakeModel } from '../support/fake-model';
+import { fakeModel, fieldAnswer } from '../support/fake-model';
 
 // A Pydantic-style schema: a nested model and an enum, both in $defs.
 const company = {
@@ -30,41 +30,49 @@ describe('a schema with $defs, through extraction and reflection', () => {
     company_name: 'Brightgull Robotics',
     extraction_schema: company,
     research_notes: `- Headquarters: Aarhus, Denmark [1]\n- Industry: Robotics [1]\n- CEO: Mette Langgaard [1]\n\n[1] ${ABOUT}`,
-    sources: [{ url: ABOUT, title: 'About' }],
+    sources: [{ id: 1, url: ABOUT, title: 'About', content: '- Headquarters: Aarhus, Denmark\n- Industry: Robotics\n- CEO: Mette Langgaard' }],
   });
 
   it("gives the model the nested model's own schema for the field, not a pointer it cannot follow", async () => {
-    const { model, requests } = fakeModel({ data: {}, field_sources: {}, confidence_score: 0 });
+    const { model, requests } = fakeModel({ fields: {} });
     await extract(input, model);
-    const tool = JSON.stringify(requests[0]!.inputSchema);
-    expect(tool).not.toContain('$ref');
-    expect((requests[0]!.inputSchema as any).properties.data.properties.headquarters).toEqual({
-      ...company.$defs.Address,
+    const answer = JSON.stringify(requests[0]!.inputSchema);
+    expect(answer).not.toContain('$ref');
+    // In structured outputs' form: closed, every property listed, the optional one nullable.
+    expect((requests[0]!.inputSchema as any).properties.fields.properties.headquarters.properties.value).toEqual({
+      type: ['object', 'null'],
+      title: 'Address',
       description: 'Head office',
+      properties: { city: { type: 'string' }, country: { type: ['string', 'null'] } },
+      required: ['city', 'country'],
+      additionalProperties: false,
     });
   });
 
   it('keeps a nested value the inlined schema accepts, and rejects one outside the enum it points to', async () => {
     const { model } = fakeModel({
-      data: { headquarters: { city: 'Aarhus', country: 'Denmark' }, industry: 'Robotics', ceo: 'Mette Langgaard' },
-      field_sources: { headquarters: ABOUT, industry: ABOUT, ceo: ABOUT },
-      confidence_score: 0.9,
+      fields: {
+        headquarters: fieldAnswer({ city: 'Aarhus', country: 'Denmark' }, [[1, 'Headquarters: Aarhus, Denmark']]),
+        industry: fieldAnswer('Robotics', [[1, 'Industry: Robotics']]),
+        ceo: fieldAnswer('Mette Langgaard', [[1, 'CEO: Mette Langgaard']]),
+      },
     });
     const output = await extract(input, model);
     expect(output.extracted_data).toEqual({ headquarters: { city: 'Aarhus', country: 'Denmark' }, ceo: 'Mette Langgaard' });
     expect(output.rejected_fields).toEqual([{ field: 'industry', reason: expect.stringContaining('must be equal to one of the allowed values') }]);
     expect(recordProblems(input.extraction_schema, output.extracted_data, { partial: false })).toEqual([]);
 
-    const reflection = reflect(
+    const reflection = await reflect(
       reflectionInputSchema.parse({
         company_name: 'Brightgull Robotics',
         extraction_schema: company,
         extracted_data: output.extracted_data,
-        field_sources: output.field_sources,
+        evidence: output.evidence,
+        field_confidence: output.field_confidence,
         confidence_score: output.confidence_score,
       }),
     );
-    expect(reflection).toMatchObject({ is_complete: true, missing_fields: ['industry'] });
+    expect(reflection).toMatchObject({ is_complete: true, missing_fields: ['industry'], quality_issues: [] });
   });
 
   it('labels a field by the description written at the $ref', () => {

@@ -117,7 +117,7 @@ describe('research', () => {
     const { model, requests } = fakeModel();
     const findings = await research(researchInput(), { search: search.provider, model });
     expect(search.queries).toHaveLength(3);
-    expect(findings.sources).toEqual([{ url: page.url, title: page.title }]);
+    expect(findings.sources).toEqual([{ id: 1, url: page.url, title: page.title }]);
     expect(findings.raw_results).toHaveLength(1);
     expect(requests[0]!.prompt.match(/northwind\.example\/about/g)).toHaveLength(1);
   });
@@ -223,5 +223,53 @@ describe('research', () => {
     expect(nameTokens('Zürich Insurance')).toEqual(['zurich', 'insurance']);
     expect(mentionsCompany({ title: 'Zurich Insurance Group', content: '' }, 'Zürich Insurance')).toBe(true);
     expect(mentionsCompany({ title: 'Société Générale annual report', content: '' }, 'Societe Generale')).toBe(true);
+  });
+});
+
+describe('research: the right company', () => {
+  const bioworks = hit('https://mercury-bioworks.example/team', 'Mercury Bioworks is led by Priya Venkataraman.', 0.9, 'Mercury Bioworks');
+  const freight = hit('https://mercury-freight.example/news', 'Mercury Freight has appointed Joris van Heemstede.', 0.8, 'Mercury Freight');
+  const freightAbout = hit('https://mercury-freight.example/about', 'Founded: 2003', 0.3, 'Company profile');
+  const pressOnBioworks = hit('https://news.example/a', 'Mercury Bioworks raised a Series B.', 0.7);
+  const pressOnFreight = hit('https://news.example/b', 'Mercury Freight adds barges.', 0.6);
+
+  it("keeps a namesake's pages out of a company pinned to its domain, its own pages in even where they do not name it", async () => {
+    const search = fakeSearch([bioworks, freight, freightAbout, pressOnBioworks, pressOnFreight]);
+    const { model } = fakeModel();
+    const findings = await research(researchInput({ company_name: 'Mercury', domain: 'mercury-freight.example' }), { search: search.provider, model });
+    expect(findings.sources.map((s) => s.url)).toEqual([freight.url, pressOnFreight.url, freightAbout.url]);
+    expect(findings.excluded).toEqual([
+      { url: bioworks.url, reason: 'the site of another company named Mercury (mercury-bioworks.example)' },
+      { url: pressOnBioworks.url, reason: 'about mercury bioworks, another company named Mercury' },
+    ]);
+    expect(findings.identity).toEqual({ domain: 'mercury-freight.example', pinned: true, other_entities: ['mercury-bioworks.example'], excluded_pages: 2 });
+    // The first query names the domain, so the search leans to the right Mercury.
+    expect(search.queries[0]).toBe('Mercury mercury-freight.example');
+  });
+
+  it('settles an ambiguous name on the best-ranked company, and stays with it in later rounds', async () => {
+    const { model } = fakeModel();
+    const first = await research(researchInput({ company_name: 'Mercury' }), { search: fakeSearch([bioworks, freight, pressOnFreight]).provider, model });
+    expect(first.identity).toMatchObject({ domain: 'mercury-bioworks.example', pinned: false, other_entities: ['mercury-freight.example'] });
+    expect(first.sources.map((s) => s.url)).toEqual([bioworks.url]);
+
+    // A later round finds the other company first: the identity the record carries keeps it out.
+    const later = await research(researchInput({ company_name: 'Mercury', identity: first.identity, follow_up_queries: ['Mercury CEO'] }), {
+      search: fakeSearch([freight, bioworks]).provider,
+      model,
+    });
+    expect(later.sources.map((s) => s.url)).toEqual([bioworks.url]);
+    expect(later.identity.domain).toBe('mercury-bioworks.example');
+  });
+
+  it('says so in the notes, without asking the model, when every page was another company', async () => {
+    const { model, requests } = fakeModel();
+    const findings = await research(researchInput({ company_name: 'Mercury', domain: 'mercury-freight.example' }), {
+      search: fakeSearch([bioworks]).provider,
+      model,
+    });
+    expect(requests).toHaveLength(0);
+    expect(findings.sources).toEqual([]);
+    expect(findings.research_notes).toBe('No search result was about Mercury; 1 about other companies of that name were left out.');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { completedResult, failedResult, failureReason } from '../../lambdas/core/company-result';
-import { companyResultSchema, type CompanyResult, type ExtractionSchema, type Usage } from '../../lambdas/core/contracts';
+import { completedResult, countedOutcome, failedResult, failureReason } from '../../lambdas/core/company-result';
+import { companyResultSchema, extractedRecordSchema, reflectionOutputSchema, type CompanyResult, type ExtractionSchema, type Usage } from '../../lambdas/core/contracts';
 import { costUsd } from '../../lambdas/core/pricing';
 import { csvCell, inManifestOrder, toCsv, toJsonl } from '../../lambdas/core/results-files';
 
@@ -15,7 +15,7 @@ const schema: ExtractionSchema = {
 };
 
 const FIXED_COLUMNS = ['index', 'company_name', 'status', 'complete', 'completeness_score', 'confidence_score', 'iterations'];
-const TRAILING_COLUMNS = ['missing_fields', 'failure_reason', 'cost_usd'];
+const TRAILING_COLUMNS = ['missing_fields', 'failure_reason', 'cost_usd', 'domain', 'unverified_fields', 'contested_fields', 'quality_issues'];
 
 function result(overrides: Partial<CompanyResult> = {}): CompanyResult {
   return {
@@ -29,6 +29,10 @@ function result(overrides: Partial<CompanyResult> = {}): CompanyResult {
     missing_fields: [],
     confidence_score: 0.9,
     sources: {},
+    evidence: {},
+    field_confidence: {},
+    unverified_fields: [],
+    contested_fields: [],
     quality_issues: [],
     cost: { usd: 0.02, search_queries: 3, llm_input_tokens: 1000, llm_output_tokens: 100 },
     ...overrides,
@@ -44,13 +48,13 @@ describe('toCsv', () => {
     const [header, ...rows] = lines(csv);
     expect(header!.split(',')).toEqual([...FIXED_COLUMNS, 'headquarters', 'products', 'revenue_growth', ...TRAILING_COLUMNS]);
     expect(rows).toHaveLength(2);
-    expect(rows[0]).toBe('0,Northwind Robotics,completed,true,1,0.9,1,Lyon,PickBot; ShelfScan,0.12,,,0.02');
+    expect(rows[0]).toBe('0,Northwind Robotics,completed,true,1,0.9,1,Lyon,PickBot; ShelfScan,0.12,,,0.02,,,,');
   });
 
   it('leaves missing values empty and joins the missing field names', () => {
     const failed = result({ status: 'failed', complete: false, data: {}, missing_fields: ['headquarters', 'products'], failure_reason: 'timeout' });
     const row = lines(toCsv([failed], schema))[1]!;
-    expect(row).toBe('0,Northwind Robotics,failed,false,1,0.9,1,,,,headquarters; products,timeout,0.02');
+    expect(row).toBe('0,Northwind Robotics,failed,false,1,0.9,1,,,,headquarters; products,timeout,0.02,,,,');
   });
 
   it('quotes cells containing commas, quotes or line breaks', () => {
@@ -59,7 +63,7 @@ describe('toCsv', () => {
       data: { headquarters: 'The "Tower"\nFloor 3', products: [], revenue_growth: null },
     });
     const row = toCsv([tricky], schema).split('\r\n')[1]!;
-    expect(row).toBe('0,"Acme, Inc.",completed,true,1,0.9,1,"The ""Tower""\nFloor 3",,,,,0.02');
+    expect(row).toBe('0,"Acme, Inc.",completed,true,1,0.9,1,"The ""Tower""\nFloor 3",,,,,0.02,,,,');
   });
 
   it('neutralises text a spreadsheet would run as a formula', () => {
@@ -83,6 +87,40 @@ describe('toCsv', () => {
     expect(csvCell(-2)).toBe('-2');
   });
 
+  it('flattens a nested object into one column per property and keeps a list of objects readable in one cell', () => {
+    const nested: ExtractionSchema = {
+      type: 'object',
+      properties: {
+        headquarters: { type: 'object', properties: { city: { type: 'string' }, address: { type: 'object', properties: { street: { type: 'string' } } } } },
+        offices: { type: 'array', items: { type: 'object', properties: { city: { type: 'string' }, staff: { type: 'integer' } } } },
+        tags: { type: 'object' },
+      },
+    };
+    const row = result({
+      data: {
+        headquarters: { city: 'Aarhus', address: { street: 'Havnen 1' } },
+        offices: [{ city: 'Esbjerg', staff: 40 }, { city: 'Hamburg', staff: 12 }],
+        tags: { wind: true },
+      },
+    });
+    const [header, line] = lines(toCsv([row], nested));
+    expect(header!.split(',').slice(7, 11)).toEqual(['headquarters.city', 'headquarters.address.street', 'offices', 'tags']);
+    expect(line).toContain(',Aarhus,Havnen 1,"city: Esbjerg, staff: 40; city: Hamburg, staff: 12",wind: true,');
+  });
+
+  it("prefixes a user's field named like one of Dossier's columns, so no column appears twice", () => {
+    const clashing: ExtractionSchema = {
+      type: 'object',
+      properties: { status: { type: 'string' }, domain: { type: 'string' }, ceo: { type: 'string' } },
+    };
+    const [header, line] = lines(toCsv([result({ data: { status: 'acquired', domain: 'northwind.example', ceo: 'Claire' }, domain: 'northwind.example' })], clashing));
+    const columns = header!.split(',');
+    expect(new Set(columns).size).toBe(columns.length);
+    expect(columns.slice(7, 10)).toEqual(['data.status', 'data.domain', 'ceo']);
+    expect(line!.split(',')[2]).toBe('completed');
+    expect(line!.split(',').slice(7, 10)).toEqual(['acquired', 'northwind.example', 'Claire']);
+  });
+
   it('is just the header when there are no results', () => {
     expect(lines(toCsv([], schema))).toHaveLength(1);
   });
@@ -103,7 +141,7 @@ describe('toJsonl', () => {
 });
 
 describe('inManifestOrder', () => {
-  const manifest = Array.from({ length: 10 }, (_, index) => ({ index, company_name: `Company ${index}` }));
+  const manifest = Array.from({ length: 10 }, (_, index) => ({ index, company_name: `Company ${index}`, domain: null }));
 
   /** Reads that settle only when the test says, in whatever order it likes. */
   function controlledReads() {
@@ -181,12 +219,29 @@ describe('failureReason', () => {
 describe('completedResult and failedResult', () => {
   const usage: Usage = { search_queries: 6, search_credits: 6, llm_input_tokens: 20_000, llm_output_tokens: 2_000 };
 
+  const lyon = { url: 'https://a.example', title: 'A', excerpt: 'Headquarters: Lyon' };
+  const reflection = reflectionOutputSchema.parse({
+    is_complete: true,
+    completeness_score: 0.5,
+    missing_fields: ['products'],
+    follow_up_queries: ['x'],
+    quality_issues: ['y'],
+    confidence_score: 0.7,
+    field_confidence: { headquarters: 0.7 },
+  });
+
   it('builds a completed result from the record and the reflection, priced by the model', () => {
     const completed = completedResult({
       index: 4,
       companyName: 'Northwind Robotics',
-      record: { extracted_data: { headquarters: 'Lyon' }, field_sources: { headquarters: 'https://a.example' }, confidence_score: 0.9 },
-      reflection: { is_complete: true, completeness_score: 0.5, missing_fields: ['products'], follow_up_queries: ['x'], quality_issues: ['y'] },
+      domain: 'northwind.example',
+      record: extractedRecordSchema.parse({
+        extracted_data: { headquarters: 'Lyon' },
+        evidence: { headquarters: [lyon] },
+        field_confidence: { headquarters: 0.9 },
+        confidence_score: 0.9,
+      }),
+      reflection,
       iterations: 2,
       usage,
       model: 'claude-haiku-4-5',
@@ -194,10 +249,16 @@ describe('completedResult and failedResult', () => {
     expect(companyResultSchema.safeParse(completed).success).toBe(true);
     expect(completed).toMatchObject({
       index: 4,
+      domain: 'northwind.example',
       status: 'completed',
       data: { headquarters: 'Lyon' },
       complete: true,
       missing_fields: ['products'],
+      // The reflection's judgement, not the extraction's first estimate.
+      confidence_score: 0.7,
+      field_confidence: { headquarters: 0.7 },
+      evidence: { headquarters: [lyon] },
+      // Derived from the evidence, for readers of the earlier format.
       sources: { headquarters: 'https://a.example' },
       quality_issues: ['y'],
       iterations: 2,
@@ -213,7 +274,7 @@ describe('completedResult and failedResult', () => {
       companyName: 'Bluefin',
       reason: 'ProviderUnavailable: anthropic: overloaded',
       schema,
-      record: { extracted_data: { products: ['Ocean data'] }, field_sources: { products: 'https://b.example' }, confidence_score: 0.6 },
+      record: extractedRecordSchema.parse({ extracted_data: { products: ['Ocean data'] }, field_sources: { products: 'https://b.example' }, confidence_score: 0.6 }),
       iterations: 1,
       usage,
       model: 'claude-sonnet-4-6',
@@ -232,6 +293,25 @@ describe('completedResult and failedResult', () => {
     expect(failed.completeness_score).toBe(0.25);
     expect(failed.cost.usd).toBe(costUsd(usage, 'claude-sonnet-4-6'));
     expect(failed.cost.usd).toBe(0.12);
+  });
+
+  it('ends a company with no confirmed value as not_found, saying what was searched, with its cost', () => {
+    const nothing = (pages_read: number) =>
+      completedResult({
+        index: 3,
+        companyName: 'Ghost Co',
+        record: extractedRecordSchema.parse({ extracted_data: {}, confidence_score: 0, pages_read }),
+        reflection: reflectionOutputSchema.parse({ is_complete: false, completeness_score: 0, missing_fields: ['headquarters'], follow_up_queries: [], quality_issues: [] }),
+        iterations: 2,
+        usage,
+        model: 'claude-haiku-4-5',
+      });
+    expect(companyResultSchema.safeParse(nothing(0)).success).toBe(true);
+    expect(nothing(0)).toMatchObject({ status: 'not_found', complete: false, data: {}, quality_issues: ['not found: no page about Ghost Co in 6 searches'] });
+    expect(nothing(2).quality_issues[0]).toBe('not found: 2 pages named Ghost Co in 6 searches, and none stated a wanted field in a passage that could be checked');
+    expect(nothing(0).cost.usd).toBe(0.06);
+    // Counted as completed: its research finished, and completed + failed stays the number of companies.
+    expect(countedOutcome(nothing(0).status)).toBe('completed');
   });
 
   it('fails a company with nothing found as empty, not as complete', () => {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completedResult } from '../../lambdas/core/company-result';
-import { zeroUsage, type CompanyResult, type ExtractionSchema } from '../../lambdas/core/contracts';
+import { extractedRecordSchema, reflectionOutputSchema, zeroUsage, type CompanyResult, type ExtractionSchema } from '../../lambdas/core/contracts';
 import { jobKeys } from '../../lambdas/core/job-layout';
 import { toCsv } from '../../lambdas/core/results-files';
 import { documentClient } from '../../lambdas/shared/aws-clients';
@@ -53,8 +53,8 @@ describe('assembly', () => {
       const result = completedResult({
         index: item.index,
         companyName: item.company_name,
-        record: { extracted_data: { headquarters: `City ${item.index}` }, field_sources: {}, confidence_score: 0.8 },
-        reflection: { is_complete: false, completeness_score: 0.2, missing_fields: ['ceo'], follow_up_queries: [], quality_issues: [] },
+        record: extractedRecordSchema.parse({ extracted_data: { headquarters: `City ${item.index}` }, confidence_score: 0.8 }),
+        reflection: reflectionOutputSchema.parse({ is_complete: false, completeness_score: 0.2, missing_fields: ['ceo'], follow_up_queries: [], quality_issues: [] }),
         iterations: 1,
         usage: zeroUsage(),
         model: 'claude-haiku-4-5',
@@ -71,6 +71,7 @@ describe('assembly', () => {
       total,
       completed: total - unrecorded.length,
       failed: unrecorded.length,
+      not_found: 0,
       unrecorded: unrecorded.length,
       recounted: 0,
       results_jsonl_key: jobKeys.jsonl(jobId),
@@ -113,8 +114,8 @@ describe('reconciling the counters with the files', () => {
       completedResult({
         index,
         companyName: `Company ${index}`,
-        record: { extracted_data: { headquarters: 'Aarhus' }, field_sources: {}, confidence_score: 0.8 },
-        reflection: { is_complete: true, completeness_score: 1, missing_fields: [], follow_up_queries: [], quality_issues: [] },
+        record: extractedRecordSchema.parse({ extracted_data: { headquarters: 'Aarhus' }, confidence_score: 0.8 }),
+        reflection: reflectionOutputSchema.parse({ is_complete: true, completeness_score: 1, missing_fields: [], follow_up_queries: [], quality_issues: [] }),
         iterations: 1,
         usage: zeroUsage(),
         model: 'claude-haiku-4-5',

@@ -17,7 +17,9 @@ import { LOCAL_CALLER, startLocalRuntime, type LocalRuntime } from '../../local/
 
 const schema = JSON.parse(readFileSync('examples/schema.json', 'utf8')) as ExtractionSchema;
 const loadCorpusNames = () => readFileSync('examples/companies.txt', 'utf8').trim().split('\n');
-const corpusUrls = new Set(loadCorpus('examples/corpus').map((d) => d.url));
+const corpus = loadCorpus('examples/corpus');
+const corpusUrls = new Set(corpus.map((d) => d.url));
+const corpusTexts = new Map(corpus.map((d) => [d.url, d.content]));
 
 const companies = [
   'Brightgull Robotics',
@@ -112,13 +114,18 @@ describe('a submitted batch', () => {
     expect(tallowmere.data.headquarters).toBe('Nairobi, Kenya');
   });
 
-  it('gives every completed company a record valid against the schema, each field sourced from a page it read', () => {
+  it('gives every completed company a record valid against the schema, each value with a passage of a page it read', () => {
     for (const result of results.filter((r) => r.status === 'completed')) {
       // The example schema has no `required`, so a partial record is a valid one too.
       expect(recordProblems(schema, result.data, { partial: false }), result.company_name).toEqual([]);
       for (const [field, url] of Object.entries(result.sources)) {
         expect(result.data[field], `${result.company_name}.${field}`).toBeDefined();
         expect(corpusUrls.has(url), url).toBe(true);
+      }
+      for (const field of Object.keys(result.data)) {
+        const passages = result.evidence[field] ?? [];
+        expect(passages.length, `${result.company_name}.${field}`).toBeGreaterThan(0);
+        for (const passage of passages) expect(corpusTexts.get(passage.url)?.includes(passage.excerpt), `${passage.url}: ${passage.excerpt}`).toBe(true);
       }
     }
   });
@@ -139,14 +146,15 @@ describe('a submitted batch', () => {
     expect(glassmoth.cost.search_queries).toBeGreaterThan(3);
   });
 
-  it('invents nothing for a company the web does not know', () => {
-    expect(byName('Ptarmigan Ledgerworks')).toMatchObject({ status: 'completed', complete: false, data: {}, completeness_score: 0 });
+  it('invents nothing for a company the web does not know: it ends not_found', () => {
+    expect(byName('Ptarmigan Ledgerworks')).toMatchObject({ status: 'not_found', complete: false, data: {}, completeness_score: 0 });
   });
 
-  it('flags an ambiguous name instead of passing it off as certain', () => {
+  it('flags an ambiguous name instead of passing it off as certain, and keeps to one of its companies', () => {
     const mercury = byName('Mercury');
     expect(mercury.confidence_score).toBeLessThan(0.7);
-    expect(mercury.quality_issues.join(' ')).toMatch(/confidence/);
+    expect(mercury.quality_issues.join(' ')).toMatch(/"Mercury" also names other companies/);
+    expect(new Set(Object.values(mercury.evidence).flat().map((e) => new URL(e.url).host)).size).toBe(1);
   });
 
   it('writes results.csv with a header and one row per company', async () => {

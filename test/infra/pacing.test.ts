@@ -39,24 +39,26 @@ describe('the rate-limits table', () => {
     });
   });
 
-  it('is written by the two agents that call providers, and only by them', () => {
+  it('is written by the three agents that call providers, and only by them', () => {
     const tableArn = JSON.stringify({ 'Fn::GetAtt': [tableId(template, 'limit_key'), 'Arn'] });
     const writers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
       policy.Properties.PolicyDocument.Statement.some(
         (s: any) => [s.Action].flat().includes('dynamodb:UpdateItem') && [s.Resource].flat().some((r: unknown) => JSON.stringify(r) === tableArn),
       ),
     );
-    expect(writers.map(([id]) => id.replace(/ServiceRoleDefaultPolicy.*/, '')).sort()).toEqual(['AgentsExtraction', 'AgentsResearch']);
+    expect(writers.map(([id]) => id.replace(/ServiceRoleDefaultPolicy.*/, '')).sort()).toEqual(['AgentsExtraction', 'AgentsReflection', 'AgentsResearch']);
   });
 });
 
 describe('the provider limits', () => {
-  it('default to a production Tavily key and Anthropic Tier 2, in both agents that call providers', () => {
+  it('default to a production Tavily key and Anthropic Tier 2, in every agent that calls providers', () => {
     const pacing = { Ref: tableId(template, 'limit_key') };
     const llm = { LLM_REQUESTS_PER_MINUTE: '1000', LLM_INPUT_TOKENS_PER_MINUTE: '450000', LLM_OUTPUT_TOKENS_PER_MINUTE: '90000' };
     expect(environmentOf(template, 'research')).toMatchObject({ PACING_TABLE_NAME: pacing, SEARCH_REQUESTS_PER_MINUTE: '1000', ...llm });
     expect(environmentOf(template, 'extraction')).toMatchObject({ PACING_TABLE_NAME: pacing, ...llm });
-    expect(environmentOf(template, 'reflection').PACING_TABLE_NAME).toBeUndefined();
+    // Reflection's model calls (the judgements rules cannot make) share the one Anthropic budget.
+    expect(environmentOf(template, 'reflection')).toMatchObject({ PACING_TABLE_NAME: pacing, ...llm });
+    expect(environmentOf(template, 'store-result').PACING_TABLE_NAME).toBeUndefined();
   });
 
   it('journal the research steps’ searches in the search cache table', () => {

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { batchRequestSchema } from '../../lambdas/core/contracts';
+import { batchRequestSchema, companyEntry } from '../../lambdas/core/contracts';
 import { companyRunInput, executionInput } from '../../lambdas/core/job-layout';
 import { policyAllows, policyFor } from '../../lambdas/core/api-access';
 import { ALL_SCOPES } from '../../lambdas/core/scopes';
@@ -192,6 +192,11 @@ describe('functions', () => {
     expect(resources[functionId('extraction')]!.Properties.Environment.Variables).toMatchObject({
       ANTHROPIC_SECRET_ARN: { Ref: anthropicSecret },
     });
+    // Reflection asks a model only what rules cannot judge: the Anthropic key, never a search key.
+    const reflection = resources[functionId('reflection')]!.Properties.Environment.Variables;
+    expect(reflection).toMatchObject({ ANTHROPIC_SECRET_ARN: { Ref: anthropicSecret } });
+    expect(reflection).not.toHaveProperty('TAVILY_SECRET_ARN');
+    expect(reflection).not.toHaveProperty('GEMINI_SECRET_ARN');
   });
 
   it.each([
@@ -373,12 +378,12 @@ describe('company machine', () => {
   it("starts a company where the batch's ItemSelector starts it: companyRunInput builds the same object", async () => {
     const map = definition.States.ResearchCompanies!;
     const request = batchRequestSchema.parse({
-      companies: ['Brightgull Robotics', 'Mercury'],
+      companies: ['Brightgull Robotics', { company_name: 'Mercury', domain: 'mercury-freight.example' }],
       extraction_schema: { type: 'object', properties: { ceo: { type: 'string' } } },
       max_iterations: 3,
     });
     const jobId = 'job-1';
-    const items = request.companies.map((company_name, index) => ({ index, company_name }));
+    const items = request.companies.map((company, index) => ({ index, ...companyEntry(company) }));
     // The deployed ItemSelector, evaluated by the local interpreter over the manifest's items.
     const selector = new StateMachine({
       StartAt: 'Select',
@@ -395,7 +400,7 @@ describe('company machine', () => {
     const input = { ...executionInput(jobId, { bucket: 'b', key: 'k' }, request), items };
     const selected = await selector.run(input as any).result;
     // Same keys, same constants, same values read from the execution input and the item.
-    expect(selected).toEqual(items.map((item) => companyRunInput(jobId, item.index, item.company_name, request)));
+    expect(selected).toEqual(items.map((item) => companyRunInput(jobId, item.index, item.company_name, request, item.domain)));
   });
 
   it("resolves a Ref to the machine to the ARN the local endpoint serves it under", () => {
@@ -649,8 +654,10 @@ describe('permissions', () => {
         'bucket/search-results/*': ['s3:PutObject'],
       },
     ],
-    ['extraction', { ...TASK_STORE, ...PACED }],
-    ['reflection', TASK_STORE],
+    // Extraction reads back the pages research stored, to check every quoted passage.
+    ['extraction', { ...TASK_STORE, ...PACED, 'bucket/search-results/*': ['s3:GetObject'] }],
+    // Reflection calls the model (paced like every Claude call) only when rules cannot judge two sources.
+    ['reflection', { ...TASK_STORE, ...PACED }],
     [
       'store-result',
       { ...COUNTER, 'bucket/jobs/*/results/*': ['s3:PutObject'], 'bucket/jobs/*/results.jsonl': ['s3:PutObject'], 'bucket/jobs/*/results.csv': ['s3:PutObject'] },

@@ -10,6 +10,11 @@ import { coerceValue, matchField, parseFactLines } from '../../local/stand-ins/f
 import { startTavilyStandIn } from '../../local/stand-ins/tavily-stand-in';
 import { NO_FACTS_TEXT, startAnthropicStandIn } from '../../local/stand-ins/anthropic-stand-in';
 import { createFaultInjector, faultsAtRate, type FaultRule, type StandIn } from '../../local/stand-ins/faults';
+import { zeroUsage, type ExtractionSchema } from '../../lambdas/core/contracts';
+import { extract as extractRecord } from '../../lambdas/core/extraction';
+import { sameValuePrompt } from '../../lambdas/core/prompts';
+import { SAME_VALUE_ANSWER } from '../../lambdas/core/structured-output';
+import { createAnthropicModel } from '../../lambdas/providers/anthropic-model';
 
 const TAVILY_KEY = 'tvly-local-test';
 const ANTHROPIC_KEY = 'sk-ant-local-test';
@@ -332,6 +337,93 @@ describe('Anthropic stand-in through @anthropic-ai/sdk', () => {
     const client = new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: server.url, maxRetries: 1 });
     expect((await writeNotes(client, [doc(NORTHWIND_ABOUT)])).text).toContain('- Founded: 2011 [1]');
     expect(server.requests).toBe(3);
+  });
+});
+
+describe('the stand-in model reading pages for evidence', () => {
+  const KESTREL = 'https://kestrel.example/about';
+  const PRESS = 'https://press.example/kestrel';
+  const pages = [
+    {
+      id: 1,
+      url: KESTREL,
+      title: 'About',
+      content: 'Kestrel builds wind sensors.\n\nHeadquarters: Aarhus, Denmark\n\n- Founded: 12 March 1996\n- Ownership: Privately held\n- Products: A1, A2, A3, A4\n- Employees (2021): 150',
+    },
+    { id: 2, url: PRESS, title: 'Press', content: 'Kestrel grew fast.\n\n- Employees (2024): 210\n- Founded: 1997' },
+  ];
+  const schema: ExtractionSchema = {
+    type: 'object',
+    properties: {
+      founded_on: { type: 'string', format: 'date' },
+      founded: { type: 'integer', description: 'When it started' },
+      headquarters: { type: 'object', properties: { city: { type: 'string' }, country: { type: 'string' } } },
+      ownership: { type: 'string', enum: ['private', 'public'] },
+      products: { type: 'array', items: { type: 'string' }, maxItems: 3 },
+      employees: { type: 'integer' },
+      ticker: { type: 'string' },
+    },
+  };
+
+  async function extractWithStandIn(extraction_schema: ExtractionSchema) {
+    const server = await startAnthropicStandIn({ apiKey: ANTHROPIC_KEY });
+    servers.push(server);
+    const model = createAnthropicModel({ apiKey: ANTHROPIC_KEY, model: MODEL, baseUrl: server.url, maxRetries: 0 });
+    return extractRecord(
+      { company_name: 'Kestrel', extraction_schema, research_notes: '- Founded: 12 March 1996 [1]', sources: pages, usage: zeroUsage() },
+      model,
+    );
+  }
+
+  it('fills a nested object, a date, a year from a date, an enum and a capped list, quoting each page verbatim', async () => {
+    const output = await extractWithStandIn(schema);
+    expect(output.extracted_data).toEqual({
+      founded_on: '1996-03-12',
+      founded: 1996,
+      headquarters: { city: 'Aarhus', country: 'Denmark' },
+      ownership: 'private',
+      products: ['A1', 'A2', 'A3'],
+      employees: 210,
+    });
+    expect(output.evidence.headquarters).toEqual([{ url: KESTREL, title: 'About', excerpt: 'Headquarters: Aarhus, Denmark' }]);
+    // The newer of two dated statements; the older one, and the other page's founding year, as conflicts.
+    expect(output.evidence.employees).toEqual([{ url: PRESS, title: 'Press', excerpt: 'Employees (2024): 210' }]);
+    expect(output.conflicts).toEqual(
+      expect.arrayContaining([
+        { field: 'employees', value: '150', url: KESTREL, title: 'About', excerpt: 'Employees (2021): 150' },
+        { field: 'founded', value: '1997', url: PRESS, title: 'Press', excerpt: 'Founded: 1997' },
+      ]),
+    );
+    expect(output.rejected_fields).toEqual([]);
+    expect(output.usage.llm_input_tokens).toBeGreaterThan(0);
+  });
+
+  it('answers a forced tool call in the same shape when the schema needs one', async () => {
+    const withMap: ExtractionSchema = { ...schema, properties: { ...schema.properties, offices: { type: 'object', additionalProperties: { type: 'string' } } } };
+    const output = await extractWithStandIn(withMap);
+    expect(output.extracted_data).toMatchObject({ founded_on: '1996-03-12', products: ['A1', 'A2', 'A3'], headquarters: { city: 'Aarhus' } });
+  });
+
+  it('answers structured outputs as JSON text, and judges whether two statements give the same value', async () => {
+    const { client } = await anthropicServer();
+    const pairs = [
+      { field: 'ceo', first: 'Joris van Heemstede', second: 'J. van Heemstede' },
+      { field: 'ceo', first: 'Joris van Heemstede', second: 'Anna Berg' },
+    ];
+    const message = await client.messages.create({
+      model: MODEL,
+      max_tokens: 200,
+      messages: [{ role: 'user', content: sameValuePrompt('Kestrel', pairs) }],
+      output_config: { format: { type: 'json_schema', schema: SAME_VALUE_ANSWER } },
+    });
+    const block = message.content[0];
+    expect(message.stop_reason).toBe('end_turn');
+    expect(block?.type === 'text' && JSON.parse(block.text)).toEqual({
+      verdicts: [
+        { pair: 1, same_value: true },
+        { pair: 2, same_value: false },
+      ],
+    });
   });
 });
 

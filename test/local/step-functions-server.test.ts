@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchRequestSchema } from '../../lambdas/core/contracts';
+import { extractedRecordSchema } from '../../lambdas/core/contracts';
 import { companyRunInput, executionInput } from '../../lambdas/core/job-layout';
 import { emulateDistributedMaps } from '../../local/distributed-map';
 import { StepFunctionsServer, type LocalExecution, type LocalStateMachineConfig } from '../../local/step-functions-server';
@@ -49,9 +50,20 @@ function handlersFor(definition: Record<string, any>, given: Handlers): Handlers
 
 /** The company chain's agents, answering like the real ones in shape. */
 const companyAgents: Handlers = {
-  Research: async (input) => ({ research_queries: [`${input.company_name} ceo`], sources: [], research_notes: 'notes', usage: input.usage }),
-  Extract: async (input) => ({ extracted_data: { ceo: 'Jo' }, field_sources: {}, confidence_score: 0.9, usage: input.usage }),
-  Reflect: async () => ({ is_complete: true, completeness_score: 1, missing_fields: [], follow_up_queries: [], quality_issues: [] }),
+  Research: async (input) => ({
+    research_queries: [`${input.company_name} ceo`],
+    search_results_ref: { bucket: 'b', key: 'k', count: 0 },
+    sources: [],
+    research_notes: 'notes',
+    identity: { domain: null, pinned: false, other_entities: [], excluded_pages: 0 },
+    usage: input.usage,
+  }),
+  Extract: async (input) => ({
+    ...extractedRecordSchema.parse({ extracted_data: { ceo: 'Jo' }, evidence: { ceo: [{ url: 'https://acme.example', title: 'Acme', excerpt: 'CEO: Jo' }] }, confidence_score: 0.9 }),
+    rejected_fields: [],
+    usage: input.usage,
+  }),
+  Reflect: async (input) => ({ is_complete: true, completeness_score: 1, missing_fields: [], follow_up_queries: [], quality_issues: [], usage: input.usage }),
   StoreResult: async (input) => {
     if (input.company_name === 'Broken Storage') throw new TaskError('StorageFailed', 'the bucket is gone');
     return { index: input.index, status: 'completed', counted: true };
@@ -159,7 +171,7 @@ describe('stopping a batch', () => {
     const { definition, emulations } = emulateDistributedMaps(coordinator.definition as any);
     const maxConcurrency = definition.States.ResearchCompanies!.MaxConcurrency as number;
     // One company more than run at once: it would start when the first one finishes.
-    const items = Array.from({ length: maxConcurrency + 1 }, (_, index) => ({ index, company_name: `Company ${index}` }));
+    const items = Array.from({ length: maxConcurrency + 1 }, (_, index) => ({ index, company_name: `Company ${index}`, domain: null }));
     let stopped = false;
     let researched = 0;
     let researchedAfterStop = 0;

@@ -2,6 +2,11 @@
 import type { LanguageModel, StructuredRequest } from '../../lambdas/providers/language-model';
 
 export function fakeModel(answer: unknown, usage = { input_tokens: 800, output_tokens: 120 }) {
+  return scriptedModel([answer], usage);
+}
+
+/** Answers its structured requests in turn; the last answer repeats once the script runs out. */
+export function scriptedModel(answers: unknown[], usage = { input_tokens: 800, output_tokens: 120 }) {
   const requests: StructuredRequest[] = [];
   const model: LanguageModel = {
     model: 'fake-model',
@@ -10,8 +15,18 @@ export function fakeModel(answer: unknown, usage = { input_tokens: 800, output_t
     },
     async structured(request) {
       requests.push(request);
-      return { value: answer, usage };
+      return { value: answers[Math.min(requests.length - 1, answers.length - 1)], usage };
     },
   };
   return { model, requests };
+}
+
+/** One field's answer in the shape extraction asks for. */
+export function fieldAnswer(value: unknown, evidence: [number, string][] = [], options: { confidence?: number; conflicting?: [number, string, string][] } = {}) {
+  return {
+    value,
+    evidence: evidence.map(([source_id, excerpt]) => ({ source_id, excerpt })),
+    confidence: options.confidence ?? 0.9,
+    conflicting: (options.conflicting ?? []).map(([source_id, excerpt, v]) => ({ source_id, excerpt, value: v })),
+  };
 }
