@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import type { CompanyResult, ExtractionSchema, JobView } from '../lambdas/core/contracts';
+import { tierSchema, type CompanyResult, type ExtractionSchema, type JobView } from '../lambdas/core/contracts';
 import { recordProblems } from '../lambdas/core/json-schema';
 import { jobKeys } from '../lambdas/core/job-layout';
 import { startLocalRuntime } from '../local/runtime';
@@ -38,11 +38,32 @@ function integerOption(value: string | undefined, name: string): number | undefi
   return n;
 }
 
+const TIERS = tierSchema.options;
+
+/** The request fields the research options of run, submit and single set: only those given, so the API's defaults apply. */
+function researchOptions(options: { tier?: string; maxIterations?: string; maxQueries?: string; maxCostUsd?: string }): Record<string, unknown> {
+  if (options.tier !== undefined && !(TIERS as readonly string[]).includes(options.tier)) fail(`--tier must be one of ${TIERS.join(', ')}, got "${options.tier}"`);
+  const maxIterations = integerOption(options.maxIterations, 'max-iterations');
+  const maxQueries = integerOption(options.maxQueries, 'max-queries');
+  let maxCostUsd: number | undefined;
+  if (options.maxCostUsd !== undefined) {
+    maxCostUsd = Number(options.maxCostUsd);
+    if (!Number.isFinite(maxCostUsd) || maxCostUsd <= 0) fail(`--max-cost-usd must be a positive number of dollars, got "${options.maxCostUsd}"`);
+  }
+  return {
+    ...(options.tier ? { tier: options.tier } : {}),
+    ...(maxIterations ? { max_iterations: maxIterations } : {}),
+    ...(maxQueries ? { max_queries: maxQueries } : {}),
+    ...(maxCostUsd ? { max_cost_usd: maxCostUsd } : {}),
+  };
+}
+
 function progressLine(view: JobView): string {
   const { total, completed, failed } = view.progress;
   const width = 30;
   const filled = total ? Math.round(((completed + failed) / total) * width) : 0;
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${completed + failed}/${total}  completed ${completed}  failed ${failed}  (${view.status.toLowerCase()})`;
+  const spent = `$${(view.cost_usd ?? 0).toFixed(4)}${view.max_cost_usd ? ` of $${view.max_cost_usd}` : ''}`;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${completed + failed}/${total}  completed ${completed}  failed ${failed}  ${spent}  (${view.status.toLowerCase()})`;
 }
 
 function summary(results: CompanyResult[], schema: ExtractionSchema, seconds: number): string {
@@ -51,13 +72,16 @@ function summary(results: CompanyResult[], schema: ExtractionSchema, seconds: nu
   const complete = completed.filter((r) => r.complete);
   const valid = completed.filter((r) => recordProblems(schema, r.data, { partial: false }).length === 0);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
-  const cost = results.reduce((sum, r) => sum + r.cost.usd, 0);
+  const sum = (part: (r: CompanyResult) => number) => results.reduce((total, r) => total + part(r), 0);
+  const cost = sum((r) => r.cost.usd);
   const lines = [
     '',
     `Companies: ${results.length}   completed: ${completed.length}   failed: ${failed.length}   (${seconds.toFixed(1)} s)`,
     `Schema-valid records: ${valid.length} of ${completed.length} completed${valid.length < completed.length ? ' (the others lack required fields)' : ''}`,
     `Complete records: ${complete.length}   mean completeness: ${mean(completed.map((r) => r.completeness_score)).toFixed(3)}   mean confidence: ${mean(completed.map((r) => r.confidence_score)).toFixed(2)}`,
-    `Estimated provider cost: $${cost.toFixed(4)} ($${(results.length ? cost / results.length : 0).toFixed(4)} per company)`,
+    `Estimated cost at list prices: $${cost.toFixed(4)} ($${(results.length ? cost / results.length : 0).toFixed(4)} per company): ` +
+      `search $${sum((r) => r.cost.search_usd).toFixed(4)}, LLM $${sum((r) => r.cost.llm_usd).toFixed(4)}, ` +
+      `Lambda $${sum((r) => r.cost.lambda_usd).toFixed(4)}, Step Functions $${sum((r) => r.cost.step_functions_usd).toFixed(4)}`,
   ];
   const partial = completed.filter((r) => !r.complete);
   if (partial.length) {
@@ -93,8 +117,10 @@ function readCompaniesFile(companiesFile: string): string[] {
 
 interface RunOptions {
   schema?: string;
+  tier?: string;
   maxIterations?: string;
   maxQueries?: string;
+  maxCostUsd?: string;
   corpus?: string;
   out?: string;
   offline?: boolean;
@@ -105,17 +131,13 @@ async function run(companiesFile: string, options: RunOptions): Promise<number> 
   const companies = readCompaniesFile(companiesFile);
   const schema = readJson(options.schema, 'schema');
   const corpusDir = options.corpus ?? path.join(import.meta.dirname, '..', 'examples', 'corpus');
+  const research = researchOptions(options);
 
   const started = Date.now();
   const runtime = await startLocalRuntime({ corpusDir, providers: options.offline ? 'stand-ins' : 'auto' });
   try {
     process.stdout.write(`Dossier: ${companies.length} companies, providers: ${runtime.providers === 'real' ? 'Tavily and Anthropic' : `local stand-ins over ${corpusDir}`}\n`);
-    const submitted = await runtime.api.submitBatch({
-      companies,
-      extraction_schema: schema,
-      ...(options.maxIterations ? { max_iterations: integerOption(options.maxIterations, 'max-iterations') } : {}),
-      ...(options.maxQueries ? { max_queries: integerOption(options.maxQueries, 'max-queries') } : {}),
-    });
+    const submitted = await runtime.api.submitBatch({ companies, extraction_schema: schema, ...research });
     if (submitted.statusCode !== 202) {
       process.stderr.write(`dossier: the batch was refused (${submitted.statusCode}): ${submitted.body?.message ?? JSON.stringify(submitted.body)}\n`);
       return 2;
@@ -285,8 +307,10 @@ function program(): Command {
     .description('research the companies of a file on this machine; writes out/<job_id>/results.jsonl and results.csv')
     .argument('<companies-file>', 'one name per line, or a CSV with a company_name, company or name column')
     .option('--schema <file>', 'JSON Schema of the fields to research (required)')
-    .option('--max-iterations <n>', 'research → extraction → reflection rounds per company, 1–5 (default 2)')
-    .option('--max-queries <n>', 'search queries per round, 1–10 (default 3)')
+    .option('--tier <tier>', 'cost tier: economy, standard or deep (default standard; README, "Cost")')
+    .option('--max-iterations <n>', 'research → extraction → reflection rounds per company, 1–5 (default: the tier\'s)')
+    .option('--max-queries <n>', 'search queries per round, 1–10 (default: the tier\'s)')
+    .option('--max-cost-usd <dollars>', 'stop spending once the job has cost this many US dollars: the companies left end failed (budget_exhausted)')
     .option('--corpus <folder>', 'your own documents (.md/.txt) for the offline search stand-in (default: examples/corpus)')
     .option('--offline', 'use the stand-ins even if TAVILY_API_KEY and ANTHROPIC_API_KEY are set')
     .option('--out <folder>', 'where results go', 'out')
@@ -308,8 +332,10 @@ function program(): Command {
     .argument('<companies-file>', 'one name per line, or a CSV with a company_name, company or name column')
     .option(...apiOption)
     .option('--schema <file>', 'JSON Schema of the fields to research (required)')
+    .option('--tier <tier>', 'cost tier: economy, standard or deep (default standard; README, "Cost")')
     .option('--max-iterations <n>', 'rounds per company, 1–5')
     .option('--max-queries <n>', 'search queries per round, 1–10')
+    .option('--max-cost-usd <dollars>', 'stop spending once the job has cost this many US dollars: the companies left end failed (budget_exhausted)')
     .option('--idempotency-key <key>', 'the same key and body never start a job twice')
     .option('--watch', 'follow the job until it ends')
     .action(
@@ -317,13 +343,9 @@ function program(): Command {
         if (!options.schema) fail('--schema is required: a JSON Schema of the fields to research');
         const companies = readCompaniesFile(file);
         const schema = readJson(options.schema, 'schema');
-        const maxIterations = integerOption(options.maxIterations, 'max-iterations');
-        const maxQueries = integerOption(options.maxQueries, 'max-queries');
+        const research = researchOptions(options);
         const api = remoteApi(options);
-        const job = await api.submitBatch(
-          { companies, extraction_schema: schema, ...(maxIterations ? { max_iterations: maxIterations } : {}), ...(maxQueries ? { max_queries: maxQueries } : {}) },
-          options.idempotencyKey,
-        );
+        const job = await api.submitBatch({ companies, extraction_schema: schema, ...research }, options.idempotencyKey);
         process.stdout.write(`${job.job_id}\n`);
         if (!options.watch) return 0;
         const view = await watch(api, job.job_id);
@@ -394,14 +416,16 @@ function program(): Command {
     .argument('<company-name>')
     .option(...apiOption)
     .option('--schema <file>', 'JSON Schema of the fields to research (required)')
+    .option('--tier <tier>', 'cost tier: economy, standard or deep (default standard; README, "Cost")')
     .option('--max-iterations <n>', 'rounds, 1–5')
+    .option('--max-queries <n>', 'search queries per round, 1–10')
     .action(
       apiAction(async (name: string, options) => {
         if (!options.schema) fail('--schema is required: a JSON Schema of the fields to research');
         const schema = readJson(options.schema, 'schema');
-        const maxIterations = integerOption(options.maxIterations, 'max-iterations');
+        const research = researchOptions(options);
         const api = remoteApi(options);
-        const answer = await api.single({ company_name: name, extraction_schema: schema, ...(maxIterations ? { max_iterations: maxIterations } : {}) });
+        const answer = await api.single({ company_name: name, extraction_schema: schema, ...research });
         if (answer.status === 200) {
           process.stdout.write(`${JSON.stringify(answer.result, null, 2)}\n`);
           return answer.result.status === 'completed' ? 0 : 1;

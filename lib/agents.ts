@@ -10,8 +10,8 @@ export interface AgentsProps {
   jobsTable: ITable;
   searchCacheTable: ITable;
   bucket: IBucket;
-  /** The Claude model every LLM call uses. */
-  llmModel: string;
+  /** The Claude model of each class; a job's tier picks the class for each step. */
+  llmModels: { small: string; large: string };
 }
 
 export class Agents extends Construct {
@@ -30,8 +30,13 @@ export class Agents extends Construct {
     this.tavilySecret = new Secret(this, 'TavilyApiKey', { description: 'Tavily API key used by the research agent' });
     this.anthropicSecret = new Secret(this, 'AnthropicApiKey', { description: 'Anthropic API key used by the research and extraction agents' });
 
-    const data = { BUCKET_NAME: props.bucket.bucketName, JOBS_TABLE_NAME: props.jobsTable.tableName, LLM_MODEL: props.llmModel };
-    const providers = { TAVILY_SECRET_ARN: this.tavilySecret.secretArn, ANTHROPIC_SECRET_ARN: this.anthropicSecret.secretArn };
+    const data = { BUCKET_NAME: props.bucket.bucketName, JOBS_TABLE_NAME: props.jobsTable.tableName };
+    const providers = {
+      TAVILY_SECRET_ARN: this.tavilySecret.secretArn,
+      ANTHROPIC_SECRET_ARN: this.anthropicSecret.secretArn,
+      LLM_SMALL_MODEL: props.llmModels.small,
+      LLM_LARGE_MODEL: props.llmModels.large,
+    };
 
     // Timeouts are the seed's: research 120 s, extraction 60 s, reflection 30 s.
     this.research = new AgentFunction(this, 'Research', {
@@ -73,6 +78,8 @@ export class Agents extends Construct {
     this.anthropicSecret.grantRead(this.research);
     this.anthropicSecret.grantRead(this.extraction);
     props.bucket.grantPut(this.research, 'search-results/*');
+    // A job's spend so far, read before each round when the job has a spending cap (lambdas/shared/budget.ts).
+    props.jobsTable.grantReadData(this.research);
     props.searchCacheTable.grantReadWriteData(this.research);
     props.bucket.grantPut(this.storage, 'jobs/*');
     props.jobsTable.grantReadWriteData(this.storage);

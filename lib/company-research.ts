@@ -21,7 +21,11 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { RUN_SETTING_KEYS } from '../lambdas/core/job-layout';
 import type { Agents } from './agents';
+
+/** A state's parameters that pass every run setting on unchanged, read from `from` (lambdas/core/job-layout.ts). */
+export const passRunSettings = (from = '$') => Object.fromEntries(RUN_SETTING_KEYS.map((key) => [`${key}.$`, `${from}.${key}`]));
 
 /** Errors our handlers throw when a provider is rate-limited or down (see lambdas/providers/provider-error.ts). */
 export const PROVIDER_THROTTLED = 'ProviderThrottled';
@@ -79,6 +83,9 @@ export class CompanyResearchSteps extends Construct {
       extraction_schema: JsonPath.objectAt('$.extraction_schema'),
       search_provider: JsonPath.stringAt('$.search_provider'),
       max_queries: JsonPath.numberAt('$.max_queries'),
+      search_depth: JsonPath.stringAt('$.search_depth'),
+      model: JsonPath.stringAt('$.notes_model'),
+      max_cost_usd: JsonPath.numberAt('$.max_cost_usd'),
       follow_up_queries: JsonPath.listAt('$.follow_up_queries'),
       usage: JsonPath.objectAt('$.usage'),
     }, '$.research', Duration.seconds(130));
@@ -89,6 +96,7 @@ export class CompanyResearchSteps extends Construct {
       research_notes: JsonPath.stringAt('$.research.research_notes'),
       sources: JsonPath.listAt('$.research.sources'),
       previous: JsonPath.objectAt('$.record'),
+      model: JsonPath.stringAt('$.extraction_model'),
       usage: JsonPath.objectAt('$.research.usage'),
     }, '$.record', Duration.seconds(70));
 
@@ -129,10 +137,7 @@ export class CompanyResearchSteps extends Construct {
         'job_id.$': '$.job_id',
         'index.$': '$.index',
         'company_name.$': '$.company_name',
-        'extraction_schema.$': '$.extraction_schema',
-        'max_iterations.$': '$.max_iterations',
-        'max_queries.$': '$.max_queries',
-        'search_provider.$': '$.search_provider',
+        ...passRunSettings(),
         'iteration.$': 'States.MathAdd($.iteration, 1)',
         'follow_up_queries.$': '$.reflection.follow_up_queries',
         'usage.$': '$.record.usage',

@@ -25,7 +25,7 @@ import { DynamoAttributeValue, DynamoUpdateItem, LambdaInvoke } from 'aws-cdk-li
 import { Construct } from 'constructs';
 import { COMPANY_MACHINE_TIMEOUT_SECONDS, firstIteration } from '../lambdas/core/job-layout';
 import type { Agents } from './agents';
-import { CompanyResearchSteps } from './company-research';
+import { CompanyResearchSteps, passRunSettings } from './company-research';
 
 export interface WorkflowProps {
   agents: Agents;
@@ -79,17 +79,14 @@ export class Workflow extends Construct {
         job_id: JsonPath.stringAt('$.job_id'),
         index: JsonPath.numberAt('$$.Map.Item.Value.index'),
         company_name: JsonPath.stringAt('$$.Map.Item.Value.company_name'),
-        extraction_schema: JsonPath.objectAt('$.extraction_schema'),
-        max_iterations: JsonPath.numberAt('$.max_iterations'),
-        max_queries: JsonPath.numberAt('$.max_queries'),
-        search_provider: JsonPath.stringAt('$.search_provider'),
+        ...passRunSettings(),
         // The same start as a single-company run: companyRunInput (lambdas/core/job-layout.ts) builds this object.
         ...firstIteration(),
       },
       maxConcurrency: props.maxConcurrency ?? 100,
       // STANDARD children: a company's loop can outlast EXPRESS's 5-minute cap (max_iterations × the agents'
       // timeouts, plus retry backoff), and STANDARD runs each step once and lets a Map Run redrive only failed
-      // children. The price is ~20 state transitions a company, about $0.0005.
+      // children. The price is 5 state transitions a round (lambdas/core/pricing.ts CHAIN_ESTIMATES).
       mapExecutionType: StateMachineType.STANDARD,
       // Children catch their own failures and record them; a child fails only if storage itself fails, and the
       // assembly then records that company as failed. Beyond 10 % something systemic is wrong: stop the batch.

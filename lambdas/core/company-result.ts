@@ -2,14 +2,20 @@
 import type { CompanyResult, ExtractedRecord, ExtractionSchema, ReflectionOutput, Usage } from './contracts';
 import { completenessScore, missingFields } from './completeness';
 import { fieldsOf } from './json-schema';
-import { costUsd } from './pricing';
+import { BUDGET_EXHAUSTED, BudgetExhausted } from './budget';
+import { costOf } from './pricing';
+import { tokenTotals } from './usage';
 
-function cost(usage: Usage, model: string): CompanyResult['cost'] {
+function cost(usage: Usage, iterations: number): CompanyResult['cost'] {
+  const tokens = tokenTotals(usage);
   return {
-    usd: costUsd(usage, model),
+    ...costOf(usage, iterations),
     search_queries: usage.search_queries,
-    llm_input_tokens: usage.llm_input_tokens,
-    llm_output_tokens: usage.llm_output_tokens,
+    search_credits: usage.search_credits,
+    llm_input_tokens: tokens.input,
+    llm_output_tokens: tokens.output,
+    llm: usage.llm,
+    lambda_gb_seconds: usage.lambda_gb_seconds,
   };
 }
 
@@ -20,7 +26,6 @@ export function completedResult(args: {
   reflection: ReflectionOutput;
   iterations: number;
   usage: Usage;
-  model: string;
 }): CompanyResult {
   return {
     index: args.index,
@@ -34,7 +39,7 @@ export function completedResult(args: {
     confidence_score: args.record.confidence_score,
     sources: args.record.field_sources,
     quality_issues: args.reflection.quality_issues,
-    cost: cost(args.usage, args.model),
+    cost: cost(args.usage, args.iterations),
   };
 }
 
@@ -47,7 +52,6 @@ export function failedResult(args: {
   record?: ExtractedRecord;
   iterations: number;
   usage: Usage;
-  model: string;
 }): CompanyResult {
   const data = args.record?.extracted_data ?? {};
   const fields = args.schema ? fieldsOf(args.schema) : [];
@@ -64,22 +68,26 @@ export function failedResult(args: {
     sources: args.record?.field_sources ?? {},
     quality_issues: [],
     failure_reason: args.reason,
-    cost: cost(args.usage, args.model),
+    cost: cost(args.usage, args.iterations),
   };
 }
 
-/**
- * Turns a Step Functions error ({Error, Cause}) into a sentence. A Lambda error's Cause is JSON with
- * errorType and errorMessage; other causes are kept as they are.
- */
+/** A Lambda error's Cause is JSON with errorType and errorMessage; other causes are kept as they are. */
+function parseCause(cause: string): { errorType?: string; errorMessage?: string } | undefined {
+  try {
+    return JSON.parse(cause) as { errorType?: string; errorMessage?: string };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Turns a Step Functions error ({Error, Cause}) into a sentence. */
 export function failureReason(error: { Error?: string; Cause?: string }): string {
+  const cause = error.Cause ? parseCause(error.Cause) : undefined;
+  // A spending cap is an outcome the caller asked for, not a fault: its reason starts with a code to filter on.
+  if (error.Error === BudgetExhausted.errorName) return `${BUDGET_EXHAUSTED}: ${cause?.errorMessage ?? 'the job reached its max_cost_usd'}`;
   const name = error.Error ?? 'Error';
   if (!error.Cause) return name;
-  try {
-    const cause = JSON.parse(error.Cause) as { errorType?: string; errorMessage?: string };
-    if (cause.errorMessage) return `${cause.errorType ?? name}: ${cause.errorMessage}`;
-  } catch {
-    // Not JSON: fall through and use the text.
-  }
+  if (cause?.errorMessage) return `${cause.errorType ?? name}: ${cause.errorMessage}`;
   return `${name}: ${error.Cause}`;
 }

@@ -81,15 +81,39 @@ export const companyNameSchema = z
 /** The seed also names `google` and `hybrid`; they join this list with their adapters. */
 export const searchProviderSchema = z.enum(['tavily']).default('tavily');
 
-/** Token and query counts, carried as a running total through a company's loop so storage can price it. */
+/** How hard a search digs: Tavily bills a basic search 1 credit, an advanced one 2. */
+export const searchDepthSchema = z.enum(['basic', 'advanced']);
+export type SearchDepth = z.infer<typeof searchDepthSchema>;
+
+/** Which of the deployment's two Claude models a step asks (lib/dossier-stack.ts names them: Haiku and Sonnet by default). */
+export const modelClassSchema = z.enum(['small', 'large']);
+export type ModelClass = z.infer<typeof modelClassSchema>;
+
+/** What a job buys per company: lambdas/core/tiers.ts says what each tier means. */
+export const tierSchema = z.enum(['economy', 'standard', 'deep']);
+export type Tier = z.infer<typeof tierSchema>;
+
+/** One model's tokens. Cache writes and reads are counted apart from the rest of the input: they are priced apart. */
+export const modelUsageSchema = z.object({
+  input_tokens: z.number().int().nonnegative().default(0),
+  output_tokens: z.number().int().nonnegative().default(0),
+  cache_write_tokens: z.number().int().nonnegative().default(0),
+  cache_read_tokens: z.number().int().nonnegative().default(0),
+});
+export type ModelUsage = z.infer<typeof modelUsageSchema>;
+
+/**
+ * What a company's run has used so far, carried as a running total through its loop so storage can price it
+ * (lambdas/core/pricing.ts): searches and their credits, tokens by model id, and the Lambda time the agents measured.
+ */
 export const usageSchema = z.object({
   search_queries: z.number().int().nonnegative().default(0),
   search_credits: z.number().nonnegative().default(0),
-  llm_input_tokens: z.number().int().nonnegative().default(0),
-  llm_output_tokens: z.number().int().nonnegative().default(0),
+  llm: z.record(z.string(), modelUsageSchema).default({}),
+  lambda_gb_seconds: z.number().nonnegative().default(0),
 });
 export type Usage = z.infer<typeof usageSchema>;
-export const zeroUsage = (): Usage => ({ search_queries: 0, search_credits: 0, llm_input_tokens: 0, llm_output_tokens: 0 });
+export const zeroUsage = (): Usage => ({ search_queries: 0, search_credits: 0, llm: {}, lambda_gb_seconds: 0 });
 
 export const sourceSchema = z.object({ url: z.string(), title: z.string() });
 export type Source = z.infer<typeof sourceSchema>;
@@ -105,6 +129,9 @@ export const researchInputSchema = closedObject({
   extraction_schema: extractionSchemaSchema,
   search_provider: searchProviderSchema,
   max_queries: z.number().int().min(1).max(10).default(3),
+  search_depth: searchDepthSchema.default('basic'),
+  /** The model that writes the notes. */
+  model: modelClassSchema.default('small'),
   follow_up_queries: z.array(z.string().min(1)).max(10).default([]),
   usage: usageSchema.default(zeroUsage),
 });
@@ -143,6 +170,8 @@ export const extractionInputSchema = closedObject({
   sources: z.array(sourceSchema).optional(),
   /** The record from earlier iterations; fields it already has are kept. */
   previous: extractedRecordSchema.optional(),
+  /** The model that extracts. */
+  model: modelClassSchema.default('large'),
   usage: usageSchema.default(zeroUsage),
 });
 export type ExtractionInput = z.infer<typeof extractionInputSchema>;
@@ -178,11 +207,18 @@ export type ReflectionOutput = z.infer<typeof reflectionOutputSchema>;
 // ── Coordinator API ─────────────────────────────────────────────────────────────────────
 export const MAX_BATCH_COMPANIES = 10_000;
 
-/** What a job researches every company with. */
+/** The most a job may be allowed to spend: a ceiling on typing mistakes, not a business rule. */
+export const MAX_JOB_COST_USD = 100_000;
+
+/**
+ * What a job researches every company with. The tier sets the iteration and query budgets, the search depth and
+ * the models (lambdas/core/tiers.ts); `max_iterations` and `max_queries`, when given, override the tier's.
+ */
 const researchOptions = {
   extraction_schema: extractionSchemaSchema,
-  max_iterations: z.number().int().min(1).max(5).default(2),
-  max_queries: z.number().int().min(1).max(10).default(3),
+  tier: tierSchema.default('standard'),
+  max_iterations: z.number().int().min(1).max(5).optional(),
+  max_queries: z.number().int().min(1).max(10).optional(),
   search_provider: searchProviderSchema,
 };
 
@@ -192,6 +228,11 @@ export const batchRequestSchema = closedObject({
     .min(1, 'companies must list at least one company')
     .max(MAX_BATCH_COMPANIES, `companies may list at most ${MAX_BATCH_COMPANIES} companies`),
   ...researchOptions,
+  /**
+   * Once the job has spent this much (US dollars, list prices), its companies end failed with reason
+   * budget_exhausted instead of researching further (lambdas/core/budget.ts).
+   */
+  max_cost_usd: z.number().positive().max(MAX_JOB_COST_USD).optional(),
   /** Where to POST the job's summary, signed, when it ends (https outside private ranges, checked at the door). */
   callback_url: z.url({ message: 'callback_url must be an absolute URL' }).max(2048, 'callback_url must be at most 2048 characters').optional(),
 });
@@ -208,6 +249,10 @@ export const jobViewSchema = z.object({
   job_id: z.string(),
   status: jobStatusSchema,
   progress: z.object({ total: z.number().int(), completed: z.number().int(), failed: z.number().int() }),
+  /** What the companies counted so far cost, at list prices (each result's cost.usd, summed). */
+  cost_usd: z.number().nonnegative(),
+  /** The job's spending cap, when it has one. */
+  max_cost_usd: z.number().positive().optional(),
   created_at: z.string(),
   updated_at: z.string(),
   error: z.string().optional(),
@@ -269,11 +314,22 @@ export const companyResultSchema = z.object({
   sources: z.record(z.string(), z.string()),
   quality_issues: z.array(z.string()),
   failure_reason: z.string().optional(),
+  /** At list prices (lambdas/core/pricing.ts); Lambda and Step Functions are estimates, the providers' parts are as reported. */
   cost: z.object({
     usd: z.number().nonnegative(),
+    search_usd: z.number().nonnegative(),
+    llm_usd: z.number().nonnegative(),
+    lambda_usd: z.number().nonnegative(),
+    step_functions_usd: z.number().nonnegative(),
     search_queries: z.number().int().nonnegative(),
+    search_credits: z.number().nonnegative(),
+    /** Every input token, cached or not, and every output token, over all models. */
     llm_input_tokens: z.number().int().nonnegative(),
     llm_output_tokens: z.number().int().nonnegative(),
+    /** Tokens by model id. */
+    llm: z.record(z.string(), modelUsageSchema),
+    /** What the research and extraction functions measured (memory × duration); the other steps are estimated. */
+    lambda_gb_seconds: z.number().nonnegative(),
   }),
 });
 export type CompanyResult = z.infer<typeof companyResultSchema>;

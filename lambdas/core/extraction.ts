@@ -8,7 +8,7 @@ import {
   EXTRACTION_TOOL_NAME,
   extractionPrompt,
 } from './prompts';
-import { addUsage } from './pricing';
+import { addModelCall } from './usage';
 import type { LanguageModel } from '../providers/language-model';
 import type { ExtractionSchema } from './contracts';
 
@@ -59,7 +59,7 @@ export async function extract(input: ExtractionInput, model: LanguageModel): Pro
     toolDescription: EXTRACTION_TOOL_DESCRIPTION,
     inputSchema: extractionToolSchema(input.extraction_schema),
   });
-  const usage = addUsage(input.usage, { llm_input_tokens: answer.usage.input_tokens, llm_output_tokens: answer.usage.output_tokens });
+  const usage = addModelCall(input.usage, answer.usage);
   const parsed = modelAnswerSchema.safeParse(answer.value);
   if (!parsed.success) {
     return { ...previous, rejected_fields: [{ field: '(answer)', reason: 'the model answered without a data object' }], usage };

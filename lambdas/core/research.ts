@@ -1,8 +1,8 @@
 /** The research step: plan queries, search, keep what is about the company, write cited notes. */
 import type { ResearchInput, SearchResult, Source, Usage } from './contracts';
 import { fieldsOf, type SchemaField } from './json-schema';
-import { NOTES_SYSTEM_PROMPT, notesPrompt, sourceList, type NumberedSource } from './prompts';
-import { addUsage } from './pricing';
+import { notesPrompt, notesSystem, sourceList, type NumberedSource } from './prompts';
+import { addModelCall, addUsage } from './usage';
 import type { LanguageModel } from '../providers/language-model';
 import type { SearchHit, SearchProvider } from '../providers/search-provider';
 
@@ -53,6 +53,7 @@ export function planQueries(companyName: string, fields: SchemaField[], followUp
 
 export interface ResearchDeps {
   search: SearchProvider;
+  /** The model the input's `model` class names. */
   model: LanguageModel;
 }
 
@@ -72,7 +73,9 @@ export async function research(input: ResearchInput, deps: ResearchDeps, now: ()
   const fields = fieldsOf(input.extraction_schema);
   const queries = planQueries(input.company_name, fields, input.follow_up_queries, input.max_queries);
 
-  const responses = await Promise.all(queries.map((q) => deps.search.search(q, { maxResults: RESULTS_PER_QUERY })));
+  const responses = await Promise.all(
+    queries.map((q) => deps.search.search(q, { maxResults: RESULTS_PER_QUERY, depth: input.search_depth })),
+  );
   let usage = addUsage(input.usage, {
     search_queries: queries.length,
     search_credits: responses.reduce((sum, r) => sum + r.credits, 0),
@@ -103,11 +106,11 @@ export async function research(input: ResearchInput, deps: ResearchDeps, now: ()
     notes = `No search result mentioned ${input.company_name}.`;
   } else {
     const written = await deps.model.write({
-      system: NOTES_SYSTEM_PROMPT,
-      prompt: notesPrompt(input.company_name, fields, numbered),
+      system: notesSystem(fields),
+      prompt: notesPrompt(input.company_name, numbered),
       maxTokens: NOTES_MAX_TOKENS,
     });
-    usage = addUsage(usage, { llm_input_tokens: written.usage.input_tokens, llm_output_tokens: written.usage.output_tokens });
+    usage = addModelCall(usage, written.usage);
     notes = `${written.text}\n\nSources:\n${sourceList(numbered)}`;
   }
 

@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { extractionSchemaSchema, zeroUsage } from '../core/contracts';
 import { failedResult } from '../core/company-result';
 import { matchToManifest, toCsv, toJsonl } from '../core/results-files';
-import { config } from '../shared/config';
 import { logger, metrics } from '../shared/observability';
 import { jobStore, resultStore } from '../shared/stores';
 import { taskHandler } from '../shared/task-handler';
@@ -33,7 +32,6 @@ export const handler = taskHandler(assembleInputSchema, async ({ job_id, manifes
       schema: extraction_schema,
       iterations: 0,
       usage: zeroUsage(),
-      model: config.llmModel,
     });
     await results.putCompanyResult(job_id, result);
     await jobs.countOutcome(job_id, item.index, 'failed', new Date());

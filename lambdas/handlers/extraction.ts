@@ -9,10 +9,10 @@ import { lambdaA2aAgent } from '../shared/a2a-runtime';
 import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
 import { languageModel } from '../shared/providers';
-import { taskHandler } from '../shared/task-handler';
+import { taskHandler, withLambdaTime } from '../shared/task-handler';
 
 export async function extractData(input: ExtractionInput): Promise<ExtractionOutput> {
-  const output = await extract(input, await languageModel());
+  const output = await extract(input, await languageModel(input.model));
   metrics.addMetric('FieldsRejected', 'Count', output.rejected_fields.length);
   return output;
 }
@@ -22,6 +22,9 @@ const agent = lambdaA2aAgent(extractionAgent, () => [
 ]);
 
 export const handler = agentEntry({
-  task: taskHandler(extractionInputSchema, extractData),
+  task: taskHandler(extractionInputSchema, async (input, context) => {
+    const started = Date.now();
+    return withLambdaTime(await extractData(input), context, started);
+  }),
   a2a: bufferedFunctionUrlHandler(agent),
 });

@@ -11,12 +11,15 @@ import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
 import { languageModel, searchProvider } from '../shared/providers';
 import { resultStore } from '../shared/stores';
-import { taskHandler } from '../shared/task-handler';
+import { assertWithinBudget } from '../shared/budget';
+import { taskHandler, withLambdaTime } from '../shared/task-handler';
 
 const researchTaskSchema = researchInputSchema.extend({
   job_id: z.string().min(1),
   index: z.number().int().nonnegative(),
   iteration: z.number().int().positive(),
+  /** The job's spending cap; null without one. */
+  max_cost_usd: z.number().positive().nullable().default(null),
 });
 
 /** Where a round's raw results are kept: under the job's company and iteration. */
@@ -27,7 +30,7 @@ interface RawResultsLocation {
 }
 
 export async function researchCompany(input: ResearchInput, at: RawResultsLocation): Promise<ResearchOutput> {
-  const findings = await research(input, { search: await searchProvider(), model: await languageModel() });
+  const findings = await research(input, { search: await searchProvider(), model: await languageModel(input.model) });
   const store = resultStore();
   const key = await store.putRawResults(at.jobId, at.index, at.iteration, findings.raw_results);
   metrics.addMetric('SearchQueries', 'Count', findings.research_queries.length);
@@ -58,6 +61,12 @@ const agent = lambdaA2aAgent(researchAgent, () => [
 ]);
 
 export const handler = agentEntry({
-  task: taskHandler(researchTaskSchema, (input) => researchCompany(input, { jobId: input.job_id, index: input.index, iteration: input.iteration })),
+  task: taskHandler(researchTaskSchema, async (input, context) => {
+    const started = Date.now();
+    // Checked before every round: once the job's cap is reached, no company spends more (lambdas/core/budget.ts).
+    await assertWithinBudget(input.job_id, input.max_cost_usd);
+    const output = await researchCompany(input, { jobId: input.job_id, index: input.index, iteration: input.iteration });
+    return withLambdaTime(output, context, started);
+  }),
   a2a: bufferedFunctionUrlHandler(agent),
 });

@@ -13,7 +13,6 @@ import {
   zeroUsage,
 } from '../core/contracts';
 import { completedResult, failedResult, failureReason } from '../core/company-result';
-import { config } from '../shared/config';
 import { metrics } from '../shared/observability';
 import { closeSingleJob } from '../shared/research-jobs';
 import { jobStore, resultStore } from '../shared/stores';
@@ -39,14 +38,14 @@ const storeInputSchema = z.discriminatedUnion('outcome', [
 ]);
 
 export const handler = taskHandler(storeInputSchema, async (input) => {
-  const base = { index: input.index, companyName: input.company_name, iterations: input.iterations, usage: input.usage, model: config.llmModel };
+  const base = { index: input.index, companyName: input.company_name, iterations: input.iterations, usage: input.usage };
   const result =
     input.outcome === 'completed'
       ? completedResult({ ...base, record: input.record, reflection: input.reflection })
       : failedResult({ ...base, reason: failureReason(input.error), schema: input.extraction_schema, record: input.record });
 
   await resultStore().putCompanyResult(input.job_id, result);
-  const counted = await jobStore().countOutcome(input.job_id, input.index, result.status, new Date());
+  const counted = await jobStore().countOutcome(input.job_id, input.index, result.status, new Date(), result.cost.usd);
   metrics.addMetric(counted ? (result.status === 'completed' ? 'CompaniesCompleted' : 'CompaniesFailed') : 'DuplicateOutcomes', 'Count', 1);
   await closeSingleJob(input.job_id, result, input.extraction_schema);
   // Kept small on purpose: this is what the Distributed Map collects for every company.

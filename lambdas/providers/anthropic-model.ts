@@ -1,6 +1,6 @@
 /** Claude through @anthropic-ai/sdk. */
 import Anthropic from '@anthropic-ai/sdk';
-import type { LanguageModel, WriteRequest } from './language-model';
+import type { LanguageModel, TokenUsage, WriteRequest } from './language-model';
 import { ProviderError, errorNameForStatus } from './provider-error';
 
 export interface AnthropicOptions {
@@ -21,9 +21,13 @@ function toProviderError(error: unknown): ProviderError {
   return new ProviderError('ProviderUnavailable', 'anthropic', (error as Error).message);
 }
 
-const usageOf = (message: Anthropic.Message) => ({
+/** The reply's usage, as billed: cache writes and reads are reported apart from the other input tokens. */
+const usageOf = (model: string, message: Anthropic.Message): TokenUsage => ({
+  model,
   input_tokens: message.usage.input_tokens,
   output_tokens: message.usage.output_tokens,
+  cache_write_tokens: message.usage.cache_creation_input_tokens ?? 0,
+  cache_read_tokens: message.usage.cache_read_input_tokens ?? 0,
 });
 
 export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
@@ -39,7 +43,9 @@ export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
       return await client.messages.create({
         model: options.model,
         max_tokens: request.maxTokens,
-        system: request.system,
+        // The shared prefix is marked for caching. The prefix is everything up to this block (the tools come first),
+        // so a forced tool's schema is cached with it. Below the model's minimum length nothing is cached, at no cost.
+        system: [{ type: 'text', text: request.system, cache_control: { type: 'ephemeral' } }],
         messages: [{ role: 'user', content: request.prompt }],
         ...extra,
       });
@@ -55,7 +61,7 @@ export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
         .map((block) => (block.type === 'text' ? block.text : ''))
         .join('')
         .trim();
-      return { text, usage: usageOf(message) };
+      return { text, usage: usageOf(options.model, message) };
     },
     async structured(request) {
       const { toolName, toolDescription, inputSchema } = request;
@@ -68,7 +74,7 @@ export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
       if (!call || call.type !== 'tool_use') {
         throw new ProviderError('ProviderUnavailable', 'anthropic', `the model did not call ${toolName} (stop_reason ${message.stop_reason})`);
       }
-      return { value: call.input, usage: usageOf(message) };
+      return { value: call.input, usage: usageOf(options.model, message) };
     },
   };
 }

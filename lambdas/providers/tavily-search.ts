@@ -2,12 +2,12 @@
 import { tavily } from '@tavily/core';
 import { ProviderError, type ProviderErrorName } from './provider-error';
 import type { SearchProvider, SearchResponse } from './search-provider';
+import { creditsPerSearch } from '../core/tiers';
 
 export interface TavilyOptions {
   apiKey: string;
   /** Set to talk to a stand-in (or a proxy); the SDK reads no environment variable for it. */
   baseUrl?: string;
-  searchDepth?: 'basic' | 'advanced';
   timeoutSeconds?: number;
 }
 
@@ -28,15 +28,14 @@ export function classifyTavilyError(message: string): ProviderErrorName {
 
 export function createTavilySearch(options: TavilyOptions): SearchProvider {
   const client = tavily({ apiKey: options.apiKey, ...(options.baseUrl ? { apiBaseURL: options.baseUrl } : {}) });
-  const searchDepth = options.searchDepth ?? 'basic';
   return {
     name: 'tavily',
-    async search(query, { maxResults }): Promise<SearchResponse> {
+    async search(query, { maxResults, depth = 'basic' }): Promise<SearchResponse> {
       try {
-        const response = await client.search(query, { maxResults, searchDepth, timeout: options.timeoutSeconds ?? 20 });
+        const response = await client.search(query, { maxResults, searchDepth: depth, timeout: options.timeoutSeconds ?? 20 });
         return {
           hits: response.results.map((r) => ({ url: r.url, title: r.title, content: r.content, score: r.score })),
-          credits: searchDepth === 'advanced' ? 2 : 1,
+          credits: creditsPerSearch(depth),
         };
       } catch (error) {
         const message = (error as Error).message;

@@ -4,7 +4,8 @@
  * Locally (no AWS) the keys may come from the process environment.
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { DEFAULT_LLM_MODEL } from '../core/pricing';
+import type { ModelClass } from '../core/contracts';
+import { DEFAULT_MODELS } from '../core/pricing';
 import { DEFAULT_DAILY_RESEARCH_UNITS, DEFAULT_RATE_LIMIT_PER_MINUTE } from '../core/quotas';
 
 function required(name: string): string {
@@ -82,8 +83,9 @@ export const config = {
   get dailyResearchUnits() {
     return Number(process.env.DAILY_RESEARCH_UNITS || DEFAULT_DAILY_RESEARCH_UNITS);
   },
-  get llmModel() {
-    return process.env.LLM_MODEL ?? DEFAULT_LLM_MODEL;
+  /** The deployment's Claude model of each class (CDK context llmSmallModel / llmLargeModel); tiers pick a class. */
+  get llmModels(): Record<ModelClass, string> {
+    return { small: process.env.LLM_SMALL_MODEL || DEFAULT_MODELS.small, large: process.env.LLM_LARGE_MODEL || DEFAULT_MODELS.large };
   },
   get tavilyBaseUrl() {
     return process.env.TAVILY_BASE_URL || undefined;

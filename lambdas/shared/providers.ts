@@ -1,4 +1,5 @@
 /** Builds the configured providers once per container. */
+import type { ModelClass } from '../core/contracts';
 import { apiKey, config } from './config';
 import { createAnthropicModel } from '../providers/anthropic-model';
 import { withSearchCache } from '../providers/cached-search';
@@ -10,7 +11,7 @@ import type { LanguageModel } from '../providers/language-model';
 import type { SearchProvider } from '../providers/search-provider';
 
 let search: Promise<SearchProvider> | undefined;
-let model: Promise<LanguageModel> | undefined;
+const models = new Map<ModelClass, Promise<LanguageModel>>();
 
 export function searchProvider(): Promise<SearchProvider> {
   search ??= apiKey('tavily').then((key) => {
@@ -25,9 +26,14 @@ export function searchProvider(): Promise<SearchProvider> {
   return search;
 }
 
-export function languageModel(): Promise<LanguageModel> {
-  model ??= apiKey('anthropic').then((key) =>
-    createAnthropicModel({ apiKey: key, model: config.llmModel, baseUrl: config.anthropicBaseUrl }),
-  );
+/** The deployment's model of a class (a tier chooses the class per step). */
+export function languageModel(modelClass: ModelClass): Promise<LanguageModel> {
+  let model = models.get(modelClass);
+  if (!model) {
+    model = apiKey('anthropic').then((key) =>
+      createAnthropicModel({ apiKey: key, model: config.llmModels[modelClass], baseUrl: config.anthropicBaseUrl }),
+    );
+    models.set(modelClass, model);
+  }
   return model;
 }

@@ -47,6 +47,8 @@ export function jobView(job: JobRecord, bucket: string, now = new Date()): JobVi
     job_id: job.job_id,
     status: unrecorded ? 'FAILED' : job.status,
     progress: { total: job.total, completed, failed: unrecorded ? job.total - completed : failed },
+    cost_usd: job.cost_usd ?? 0,
+    ...(job.max_cost_usd !== undefined ? { max_cost_usd: job.max_cost_usd } : {}),
     created_at: job.created_at,
     updated_at: job.updated_at,
     ...(unrecorded
@@ -94,7 +96,7 @@ export async function startBatchJob(
   // charged, and two racing first attempts both reserve, but the one that does not create the job releases.
   let reservation: Reservation | undefined;
   if (options.chargeUnitsTo && !(options.resumable && (await jobs.get(jobId)))) {
-    reservation = await reserveResearchUnits(options.chargeUnitsTo, batchResearchUnits(request));
+    reservation = await reserveResearchUnits(options.chargeUnitsTo, batchResearchUnits(request.companies.length, runSettings(request)));
     if (!reservation.granted) return { kind: 'quota_exceeded', refusal: reservation.refusal };
   }
   const release = async () => {
@@ -116,6 +118,8 @@ export async function startBatchJob(
         submitted_by: options.submittedBy,
         kind: 'batch',
         callback_url: request.callback_url,
+        tier: request.tier,
+        max_cost_usd: request.max_cost_usd,
       },
       new Date(),
     );
@@ -304,7 +308,15 @@ export async function researchOneCompany(
   const manifestKey = jobKeys.manifest(jobId, requestHash);
   await results.putJson(manifestKey, [{ index: 0, company_name }]);
   const { created } = await jobs.create(
-    { job_id: jobId, total: 1, request_hash: requestHash, manifest_key: manifestKey, submitted_by: submittedBy, kind: 'single' },
+    {
+      job_id: jobId,
+      total: 1,
+      request_hash: requestHash,
+      manifest_key: manifestKey,
+      submitted_by: submittedBy,
+      kind: 'single',
+      tier: request.tier,
+    },
     new Date(),
   );
   if (!created) throw new CompanyRunFailed(`job ${jobId} already exists`);

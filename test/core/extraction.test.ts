@@ -24,11 +24,17 @@ function extractionInput(overrides: Partial<ExtractionInput> = {}): ExtractionIn
     company_name: 'Northwind Robotics',
     extraction_schema: schema,
     research_notes: notes,
+    model: 'large',
     sources: [
       { url: ABOUT, title: 'About' },
       { url: NEWS, title: 'News' },
     ],
-    usage: { search_queries: 3, search_credits: 3, llm_input_tokens: 500, llm_output_tokens: 50 },
+    usage: {
+      search_queries: 3,
+      search_credits: 3,
+      llm: { 'fake-model': { input_tokens: 500, output_tokens: 50, cache_write_tokens: 0, cache_read_tokens: 0 } },
+      lambda_gb_seconds: 0.5,
+    },
     ...overrides,
   };
 }
@@ -46,7 +52,12 @@ describe('extract', () => {
     expect(result.field_sources).toEqual({ founded: ABOUT, headquarters: ABOUT });
     expect(result.confidence_score).toBe(0.9);
     expect(result.rejected_fields).toEqual([]);
-    expect(result.usage).toEqual({ search_queries: 3, search_credits: 3, llm_input_tokens: 1300, llm_output_tokens: 170 });
+    expect(result.usage).toEqual({
+      search_queries: 3,
+      search_credits: 3,
+      llm: { 'fake-model': { input_tokens: 1300, output_tokens: 170, cache_write_tokens: 0, cache_read_tokens: 0 } },
+      lambda_gb_seconds: 0.5,
+    });
   });
 
   it('rejects values of the wrong type or out of range, and says which', async () => {
