@@ -1,4 +1,8 @@
-/** The CDK app: `npx cdk deploy`. Context: llmSmallModel, llmLargeModel, maxConcurrency, authDomainPrefix, oidcIssuer/oidcAudience/oidcTokenUrl/oidcJwksUrl. */
+/**
+ * The CDK app: `npx cdk deploy`. Context: llmSmallModel, llmLargeModel, maxConcurrency, authDomainPrefix, oidcIssuer/oidcAudience/oidcTokenUrl/oidcJwksUrl;
+ * the provider limits searchRequestsPerMinute, llmRequestsPerMinute, llmInputTokensPerMinute, llmOutputTokensPerMinute
+ * (read by lib/agents.ts).
+ */
 import { App } from 'aws-cdk-lib';
 import { DossierStack } from '../lib/dossier-stack';
 

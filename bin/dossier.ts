@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { tierSchema, type CompanyResult, type ExtractionSchema, type JobView } from '../lambdas/core/contracts';
+import { SEARCH_PROVIDERS, tierSchema, type CompanyResult, type ExtractionSchema, type JobView, type SearchProviderName } from '../lambdas/core/contracts';
 import { recordProblems } from '../lambdas/core/json-schema';
 import { jobKeys } from '../lambdas/core/job-layout';
 import { startLocalRuntime } from '../local/runtime';
@@ -38,13 +38,21 @@ function integerOption(value: string | undefined, name: string): number | undefi
   return n;
 }
 
+/** Checked by the API like every other field; the CLI only refuses what is not one of the names. */
+function searchProviderOption(value: string | undefined): SearchProviderName | undefined {
+  if (value === undefined) return undefined;
+  if (!(SEARCH_PROVIDERS as readonly string[]).includes(value)) fail(`--search-provider must be one of ${SEARCH_PROVIDERS.join(', ')}, got "${value}"`);
+  return value as SearchProviderName;
+}
+
 const TIERS = tierSchema.options;
 
 /** The request fields the research options of run, submit and single set: only those given, so the API's defaults apply. */
-function researchOptions(options: { tier?: string; maxIterations?: string; maxQueries?: string; maxCostUsd?: string }): Record<string, unknown> {
+function researchOptions(options: { tier?: string; maxIterations?: string; maxQueries?: string; maxCostUsd?: string; searchProvider?: string }): Record<string, unknown> {
   if (options.tier !== undefined && !(TIERS as readonly string[]).includes(options.tier)) fail(`--tier must be one of ${TIERS.join(', ')}, got "${options.tier}"`);
   const maxIterations = integerOption(options.maxIterations, 'max-iterations');
   const maxQueries = integerOption(options.maxQueries, 'max-queries');
+  const searchProvider = searchProviderOption(options.searchProvider);
   let maxCostUsd: number | undefined;
   if (options.maxCostUsd !== undefined) {
     maxCostUsd = Number(options.maxCostUsd);
@@ -54,6 +62,7 @@ function researchOptions(options: { tier?: string; maxIterations?: string; maxQu
     ...(options.tier ? { tier: options.tier } : {}),
     ...(maxIterations ? { max_iterations: maxIterations } : {}),
     ...(maxQueries ? { max_queries: maxQueries } : {}),
+    ...(searchProvider ? { search_provider: searchProvider } : {}),
     ...(maxCostUsd ? { max_cost_usd: maxCostUsd } : {}),
   };
 }
@@ -124,6 +133,7 @@ interface RunOptions {
   corpus?: string;
   out?: string;
   offline?: boolean;
+  searchProvider?: string;
 }
 
 async function run(companiesFile: string, options: RunOptions): Promise<number> {
@@ -136,7 +146,8 @@ async function run(companiesFile: string, options: RunOptions): Promise<number> 
   const started = Date.now();
   const runtime = await startLocalRuntime({ corpusDir, providers: options.offline ? 'stand-ins' : 'auto' });
   try {
-    process.stdout.write(`Dossier: ${companies.length} companies, providers: ${runtime.providers === 'real' ? 'Tavily and Anthropic' : `local stand-ins over ${corpusDir}`}\n`);
+    const realProviders = [process.env.TAVILY_API_KEY && 'Tavily', process.env.GEMINI_API_KEY && 'Gemini', 'Anthropic'].filter(Boolean).join(', ');
+    process.stdout.write(`Dossier: ${companies.length} companies, providers: ${runtime.providers === 'real' ? realProviders : `local stand-ins over ${corpusDir}`}\n`);
     const submitted = await runtime.api.submitBatch({ companies, extraction_schema: schema, ...research });
     if (submitted.statusCode !== 202) {
       process.stderr.write(`dossier: the batch was refused (${submitted.statusCode}): ${submitted.body?.message ?? JSON.stringify(submitted.body)}\n`);
@@ -312,9 +323,14 @@ function program(): Command {
     .option('--max-queries <n>', 'search queries per round, 1–10 (default: the tier\'s)')
     .option('--max-cost-usd <dollars>', 'stop spending once the job has cost this many US dollars: the companies left end failed (budget_exhausted)')
     .option('--corpus <folder>', 'your own documents (.md/.txt) for the offline search stand-in (default: examples/corpus)')
-    .option('--offline', 'use the stand-ins even if TAVILY_API_KEY and ANTHROPIC_API_KEY are set')
+    .option('--search-provider <name>', 'tavily (default), google (Gemini with Google Search) or hybrid (both, one covering for the other)')
+    .option('--offline', 'use the stand-ins even if provider keys are set')
     .option('--out <folder>', 'where results go', 'out')
-    .addHelpText('after', '\nWith TAVILY_API_KEY and ANTHROPIC_API_KEY in the environment the run uses the real providers.')
+    .addHelpText(
+      'after',
+      '\nWith ANTHROPIC_API_KEY and TAVILY_API_KEY and/or GEMINI_API_KEY in the environment the run uses the real providers;\n' +
+        'hybrid then searches with the search keys there are.',
+    )
     .action(async (file: string, options: RunOptions) => set(await run(file, options)));
 
   cli
@@ -336,6 +352,7 @@ function program(): Command {
     .option('--max-iterations <n>', 'rounds per company, 1–5')
     .option('--max-queries <n>', 'search queries per round, 1–10')
     .option('--max-cost-usd <dollars>', 'stop spending once the job has cost this many US dollars: the companies left end failed (budget_exhausted)')
+    .option('--search-provider <name>', 'tavily (default), google or hybrid')
     .option('--idempotency-key <key>', 'the same key and body never start a job twice')
     .option('--watch', 'follow the job until it ends')
     .action(

@@ -12,9 +12,13 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { FunctionUrlAuthType, InvokeMode, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { jobKeyPatterns } from '../lambdas/core/job-layout';
 import { AgentFunction } from './agent-function';
+import { RESERVES_UNITS, researchUnitsEnvironment } from './api';
 import type { Agents } from './agents';
+import { grantObjects, grantStopExecutions, grantTable } from './grants';
 import type { Identity } from './identity';
+import { TASKS_BY_OWNER_INDEX } from './storage';
 import { grantWebhookSecrets } from './webhook-secrets';
 import type { Workflow } from './workflow';
 
@@ -25,6 +29,8 @@ export interface A2aProps {
   jobsTable: ITable;
   tasksTable: ITable;
   bucket: IBucket;
+  /** The per-client counters: research an agent starts is charged to its caller's daily units, as through the API. */
+  quotasTable: ITable;
 }
 
 export class A2a extends Construct {
@@ -37,12 +43,30 @@ export class A2a extends Construct {
     const { agents, workflow, identity, jobsTable, tasksTable, bucket } = props;
     if (!identity.tokenUrl) throw new Error('A2A agents need a token URL to publish in their cards: give the external issuer a tokenUrl');
     // None of these is a secret: the issuer, where its keys are, who the tokens are for, where to get one.
-    const a2aEnvironment = { ...identity.environment(), AUTH_TOKEN_URL: identity.tokenUrl, TASKS_TABLE_NAME: tasksTable.tableName };
+    // Who runs the deployment, named in every card when both are given (-c agentProviderName=… -c agentProviderUrl=…).
+    const providerName = this.node.tryGetContext('agentProviderName');
+    const providerUrl = this.node.tryGetContext('agentProviderUrl');
+    if (!providerName !== !providerUrl) throw new Error('agentProviderName and agentProviderUrl go together: give both or neither');
+    const a2aEnvironment = {
+      ...identity.environment(),
+      AUTH_TOKEN_URL: identity.tokenUrl,
+      TASKS_TABLE_NAME: tasksTable.tableName,
+      ...(providerName ? { AGENT_PROVIDER_NAME: String(providerName), AGENT_PROVIDER_URL: String(providerUrl) } : {}),
+    };
 
+    // Every A2A method of the SDK's request handler, on lambdas/store/a2a-task-store.ts: tasks and push configs are
+    // got, put, queried per task and deleted (push configs); ListTasks queries by_owner, then batch-gets the page.
+    const grantTaskStore = (fn: AgentFunction) =>
+      grantTable(fn, tasksTable, ['GetItem', 'PutItem', 'DeleteItem', 'Query', 'BatchGetItem'], { queryIndexes: [TASKS_BY_OWNER_INDEX] });
     for (const fn of [agents.research, agents.extraction, agents.reflection]) {
       for (const [key, value] of Object.entries(a2aEnvironment)) fn.addEnvironment(key, value);
-      tasksTable.grantReadWriteData(fn);
+      grantTaskStore(fn);
     }
+    // A research round called directly spends searches: charged like any research (extraction and reflection
+    // spend tokens only, which the units do not count).
+    const units = researchUnitsEnvironment(this, props.quotasTable);
+    for (const [key, value] of Object.entries(units)) agents.research.addEnvironment(key, value);
+    grantTable(agents.research, props.quotasTable, RESERVES_UNITS);
 
     // Lambda's maximum: one company's loop answers in minutes; the function must outlast the EXPRESS machine (5 min).
     this.coordinator = new AgentFunction(this, 'Coordinator', {
@@ -55,13 +79,19 @@ export class A2a extends Construct {
         JOBS_TABLE_NAME: jobsTable.tableName,
         STATE_MACHINE_ARN: workflow.stateMachine.stateMachineArn,
         COMPANY_STATE_MACHINE_ARN: workflow.companyMachine.stateMachineArn,
+        ...units,
       },
     });
-    tasksTable.grantReadWriteData(this.coordinator);
-    jobsTable.grantReadWriteData(this.coordinator);
-    bucket.grantReadWrite(this.coordinator, 'jobs/*');
+    grantTaskStore(this.coordinator);
+    // research_companies and research_company (lambdas/shared/research-jobs.ts): the manifest and the batch's settings,
+    // then the job (created, marked running, counted, failed; read back with its progress), and for one company its
+    // stored result. The results files are the storage and assembly steps' to write.
+    grantObjects(this.coordinator, bucket, ['s3:PutObject'], [jobKeyPatterns.manifest, jobKeyPatterns.settings]);
+    grantObjects(this.coordinator, bucket, ['s3:GetObject'], [jobKeyPatterns.result]);
+    grantTable(this.coordinator, jobsTable, ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem']);
+    grantTable(this.coordinator, props.quotasTable, RESERVES_UNITS);
     workflow.stateMachine.grantStartExecution(this.coordinator);
-    workflow.stateMachine.grantExecution(this.coordinator, 'states:StopExecution');
+    grantStopExecutions(this.coordinator, workflow.stateMachine); // CancelTask of a batch task
     workflow.companyMachine.grantStartSyncExecution(this.coordinator);
 
     this.taskEvents = new AgentFunction(this, 'TaskEvents', {
@@ -71,8 +101,10 @@ export class A2a extends Construct {
       memorySize: 256,
       environment: { BUCKET_NAME: bucket.bucketName, JOBS_TABLE_NAME: jobsTable.tableName, TASKS_TABLE_NAME: tasksTable.tableName },
     });
-    tasksTable.grantReadWriteData(this.taskEvents);
-    jobsTable.grantReadWriteData(this.taskEvents);
+    // The job is closed if still open, read, and its webhook delivery recorded (UpdateItem); the A2A task that follows
+    // it is found by its id (Query), saved (PutItem), and its push configs read (Query).
+    grantTable(this.taskEvents, jobsTable, ['GetItem', 'BatchGetItem', 'UpdateItem']);
+    grantTable(this.taskEvents, tasksTable, ['Query', 'PutItem']);
     // It also calls the job's callback_url, signed with the submitting client's secret.
     grantWebhookSecrets(this.taskEvents, this);
     new Rule(this, 'BatchExecutionEnded', {

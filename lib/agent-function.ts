@@ -1,6 +1,7 @@
-/** One place for the defaults every Dossier function shares: runtime, architecture, tracing, logs, bundling. */
+/** One place for the defaults every Dossier function shares: runtime, architecture, tracing, logs, bundling, its role. */
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -27,6 +28,10 @@ export class AgentFunction extends NodejsFunction {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Its own role instead of AWSLambdaBasicExecutionRole (which may write to any log group): the function writes
+    // only to its log group. Every other permission is granted by name where the function is wired up.
+    const role = new Role(scope, `${id}ServiceRole`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
     super(scope, id, {
       entry: path.join(PROJECT_ROOT, entry),
       handler: 'handler',
@@ -37,6 +42,7 @@ export class AgentFunction extends NodejsFunction {
       timeout: props.timeout,
       tracing: Tracing.ACTIVE,
       logGroup,
+      role,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'dossier',
         POWERTOOLS_METRICS_NAMESPACE: 'Dossier',
@@ -54,5 +60,11 @@ export class AgentFunction extends NodejsFunction {
       },
     });
     (this.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA_KEY, entry);
+    // Active tracing grants xray:PutTraceSegments and PutTelemetryRecords, which take no resource but `*`.
+    // test/infra/cdk-nag.test.ts checks that nothing else is granted on `*`.
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions',
+    });
   }
 }

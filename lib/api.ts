@@ -1,5 +1,5 @@
 /** The REST API: submit a batch, research one company, read a job. Bearer tokens checked, bodies validated and calls throttled at the edge. */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -15,7 +15,6 @@ import {
   type JsonSchema,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -23,10 +22,14 @@ import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { batchRequestSchema, singleResearchRequestSchema } from '../lambdas/core/contracts';
+import { jobKeyPatterns } from '../lambdas/core/job-layout';
 import { DEFAULT_DAILY_RESEARCH_UNITS, DEFAULT_RATE_LIMIT_PER_MINUTE } from '../lambdas/core/quotas';
 import { AUTH_REALM } from '../lambdas/shared/identity';
 import { AgentFunction } from './agent-function';
+import { grantObjects, grantStopExecutions, grantTable, type TableAction } from './grants';
 import type { Identity } from './identity';
+import { limitSetting } from './settings';
+import { JOBS_BY_CLIENT_INDEX } from './storage';
 import { grantWebhookSecrets } from './webhook-secrets';
 
 export interface ApiProps {
@@ -48,12 +51,18 @@ export interface ApiProps {
   quotas?: { rateLimitPerMinute?: number; dailyResearchUnits?: number };
 }
 
-/** A limit from props or context: a positive whole number, or the synth fails saying which. */
-function limitSetting(scope: Construct, name: string, value: unknown, fallback: number): number {
-  const chosen = value ?? scope.node.tryGetContext(name) ?? fallback;
-  const limit = Number(chosen);
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`${name} must be a positive whole number, not ${JSON.stringify(chosen)}`);
-  return limit;
+/** What reserving research units takes on the quotas table: the reservation, and the read when it is refused. */
+export const RESERVES_UNITS: TableAction[] = ['UpdateItem', 'GetItem'];
+
+/**
+ * The environment that lets a function charge research to its caller's daily units (lambdas/shared/quotas.ts):
+ * every door that starts research (the API's research routes, the A2A agents that research) gets the same one.
+ */
+export function researchUnitsEnvironment(scope: Construct, quotasTable: ITable, dailyResearchUnits?: number): Record<string, string> {
+  return {
+    QUOTAS_TABLE_NAME: quotasTable.tableName,
+    DAILY_RESEARCH_UNITS: String(limitSetting(scope, 'dailyResearchUnits', dailyResearchUnits, DEFAULT_DAILY_RESEARCH_UNITS)),
+  };
 }
 
 /** API Gateway models speak JSON Schema draft 4; the contract's zod schema is the one source. */
@@ -81,7 +90,8 @@ export class Api extends Construct {
       QUOTAS_TABLE_NAME: props.quotasTable.tableName,
       RATE_LIMIT_PER_MINUTE: String(limitSetting(this, 'rateLimitPerMinute', props.quotas?.rateLimitPerMinute, DEFAULT_RATE_LIMIT_PER_MINUTE)),
     };
-    const units = { DAILY_RESEARCH_UNITS: String(limitSetting(this, 'dailyResearchUnits', props.quotas?.dailyResearchUnits, DEFAULT_DAILY_RESEARCH_UNITS)) };
+    const { DAILY_RESEARCH_UNITS } = researchUnitsEnvironment(this, props.quotasTable, props.quotas?.dailyResearchUnits);
+    const units = { DAILY_RESEARCH_UNITS };
     const data = { BUCKET_NAME: props.bucket.bucketName, JOBS_TABLE_NAME: props.jobsTable.tableName, ...rate };
 
     this.submit = new AgentFunction(this, 'SubmitBatch', {
@@ -104,15 +114,18 @@ export class Api extends Construct {
       memorySize: 256,
       environment: data,
     });
-    props.bucket.grantPut(this.submit, 'jobs/*');
-    props.jobsTable.grantReadWriteData(this.submit);
+    // startBatchJob (lambdas/shared/research-jobs.ts): the manifest, then the job: read (a replay), created, failed.
+    // The job's progress is read beside it (BatchGetItem of its progress items, lambdas/store/job-store.ts).
+    grantObjects(this.submit, props.bucket, ['s3:PutObject'], [jobKeyPatterns.manifest, jobKeyPatterns.settings]);
+    grantTable(this.submit, props.jobsTable, ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem']);
     props.stateMachine.grantStartExecution(this.submit);
-    // The manifest in, the stored result back out.
-    props.bucket.grantPut(this.researchSingle, 'jobs/*');
-    props.bucket.grantRead(this.researchSingle, 'jobs/*');
-    props.jobsTable.grantReadWriteData(this.researchSingle);
+    // researchOneCompany: the manifest in, the stored result back out. No listing: S3 then answers a missing result
+    // with AccessDenied instead of NoSuchKey, and a run that SUCCEEDED has always stored its result.
+    grantObjects(this.researchSingle, props.bucket, ['s3:PutObject'], [jobKeyPatterns.manifest]);
+    grantObjects(this.researchSingle, props.bucket, ['s3:GetObject'], [jobKeyPatterns.result]);
+    grantTable(this.researchSingle, props.jobsTable, ['GetItem', 'PutItem', 'UpdateItem']);
     props.companyMachine.grantStartSyncExecution(this.researchSingle);
-    props.jobsTable.grantReadData(this.jobStatus);
+    grantTable(this.jobStatus, props.jobsTable, ['GetItem', 'BatchGetItem']);
 
     // Job control: the caller's jobs, links to their results, canceling one.
     this.listJobs = new AgentFunction(this, 'ListJobs', {
@@ -136,13 +149,13 @@ export class Api extends Construct {
       memorySize: 256,
       environment: { ...data, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
     });
-    // Grants include the table's indexes: the listing queries by_client.
-    props.jobsTable.grantReadData(this.listJobs);
-    props.jobsTable.grantReadData(this.jobResults);
-    // A presigned URL can do what its signer may: read the results objects, nothing else (no listing, no writes).
-    this.jobResults.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('jobs/*')] }));
-    props.jobsTable.grantReadWriteData(this.cancelJob);
-    props.stateMachine.grantExecution(this.cancelJob, 'states:StopExecution');
+    // The listing queries the caller's keys in by_client, then batch-gets the page's jobs from the table.
+    grantTable(this.listJobs, props.jobsTable, ['BatchGetItem'], { queryIndexes: [JOBS_BY_CLIENT_INDEX] });
+    grantTable(this.jobResults, props.jobsTable, ['GetItem', 'BatchGetItem']);
+    // A presigned URL can do what its signer may: read the two results files, nothing else (no listing, no writes).
+    grantObjects(this.jobResults, props.bucket, ['s3:GetObject'], [jobKeyPatterns.jsonl, jobKeyPatterns.csv]);
+    grantTable(this.cancelJob, props.jobsTable, ['GetItem', 'BatchGetItem', 'UpdateItem']);
+    grantStopExecutions(this.cancelJob, props.stateMachine);
 
     this.redriveJob = new AgentFunction(this, 'RedriveJob', {
       handler: 'redrive-job',
@@ -150,10 +163,11 @@ export class Api extends Construct {
       timeout: Duration.seconds(29),
       environment: { ...data, ...units, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
     });
-    // Reads the job's manifest, settings and progress; writes the redrive's subset of companies; starts its execution.
-    props.bucket.grantRead(this.redriveJob, 'jobs/*');
-    props.bucket.grantPut(this.redriveJob, 'jobs/*');
-    props.jobsTable.grantReadWriteData(this.redriveJob);
+    // redriveJob: the job's manifest and settings in, the redrive's subset of companies out; the job and its progress
+    // read, the job reopened (or restored); the redrive's execution started.
+    grantObjects(this.redriveJob, props.bucket, ['s3:GetObject'], [jobKeyPatterns.manifest, jobKeyPatterns.settings]);
+    grantObjects(this.redriveJob, props.bucket, ['s3:PutObject'], [jobKeyPatterns.redriveManifest]);
+    grantTable(this.redriveJob, props.jobsTable, ['GetItem', 'BatchGetItem', 'UpdateItem']);
     props.stateMachine.grantStartExecution(this.redriveJob);
 
     this.webhookSecret = new AgentFunction(this, 'WebhookSecret', {
@@ -164,8 +178,11 @@ export class Api extends Construct {
       environment: rate,
     });
     grantWebhookSecrets(this.webhookSecret, this);
+    // Every route counts its caller's request (one UpdateItem, lambdas/store/quota-store.ts); the research routes also
+    // reserve units, and read what is used when a reservation is refused.
     for (const route of [this.submit, this.researchSingle, this.jobStatus, this.listJobs, this.jobResults, this.cancelJob, this.redriveJob, this.webhookSecret]) {
-      props.quotasTable.grantReadWriteData(route);
+      const reservesUnits = route === this.submit || route === this.researchSingle || route === this.redriveJob;
+      grantTable(route, props.quotasTable, reservesUnits ? RESERVES_UNITS : ['UpdateItem']);
     }
 
     this.authorizer = new AgentFunction(this, 'Authorizer', {
@@ -201,6 +218,22 @@ export class Api extends Construct {
       defaultMethodOptions: { authorizationType: AuthorizationType.CUSTOM, authorizer: tokenAuthorizer },
       cloudWatchRole: true,
     });
+    Validations.of(this.restApi).acknowledge(
+      {
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Every method has the TOKEN authorizer instead: it verifies JWTs of Cognito or of any OIDC issuer named at deploy time (a Cognito authorizer takes Cognito tokens only) and opens only the routes their scopes allow',
+      },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'No WAF web ACL by default (a monthly charge per ACL and rule): every route needs a bearer token, the stage is throttled and each client has a request rate and a daily budget; an ACL can be associated with the stage after deploying',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: "API Gateway's account-wide logging role: AWS's policy for it lets API Gateway write the log groups it creates for every API and stage",
+      },
+    );
 
     // A refused token gets a Bearer challenge (RFC 6750); a token lacking the scope hears which reason.
     this.restApi.addGatewayResponse('Unauthorized', {
@@ -223,10 +256,11 @@ export class Api extends Construct {
       templates: { 'application/json': '{"error":"invalid_request","message":"$util.escapeJavaScript($context.error.validationErrorString)"}' },
     });
 
-    const validateBody = new RequestValidator(this, 'BodyValidator', {
+    // Bodies against their models, and the parameters each method declares required (the job_id in the path).
+    const validator = new RequestValidator(this, 'RequestValidator', {
       restApi: this.restApi,
       validateRequestBody: true,
-      validateRequestParameters: false,
+      validateRequestParameters: true,
     });
     const batchModel = new Model(this, 'BatchRequestModel', {
       restApi: this.restApi,
@@ -243,23 +277,24 @@ export class Api extends Construct {
 
     const research = this.restApi.root.addResource('research');
     research.addResource('batch').addMethod('POST', new LambdaIntegration(this.submit), {
-      requestValidator: validateBody,
+      requestValidator: validator,
       requestModels: { 'application/json': batchModel },
     });
     research.addResource('single').addMethod('POST', new LambdaIntegration(this.researchSingle), {
-      requestValidator: validateBody,
+      requestValidator: validator,
       requestModels: { 'application/json': singleModel },
     });
     const jobs = this.restApi.root.addResource('jobs');
     jobs.addMethod('GET', new LambdaIntegration(this.listJobs), {
+      requestValidator: validator,
       requestParameters: { 'method.request.querystring.limit': false, 'method.request.querystring.next_token': false },
     });
     const job = jobs.addResource('{job_id}');
-    const jobPath = { 'method.request.path.job_id': true };
-    job.addMethod('GET', new LambdaIntegration(this.jobStatus), { requestParameters: jobPath });
-    job.addResource('results').addMethod('GET', new LambdaIntegration(this.jobResults), { requestParameters: jobPath });
-    job.addResource('cancel').addMethod('POST', new LambdaIntegration(this.cancelJob), { requestParameters: jobPath });
-    job.addResource('redrive').addMethod('POST', new LambdaIntegration(this.redriveJob), { requestParameters: jobPath });
+    const jobPath = { requestValidator: validator, requestParameters: { 'method.request.path.job_id': true } };
+    job.addMethod('GET', new LambdaIntegration(this.jobStatus), jobPath);
+    job.addResource('results').addMethod('GET', new LambdaIntegration(this.jobResults), jobPath);
+    job.addResource('cancel').addMethod('POST', new LambdaIntegration(this.cancelJob), jobPath);
+    job.addResource('redrive').addMethod('POST', new LambdaIntegration(this.redriveJob), jobPath);
     this.restApi.root.addResource('webhooks').addResource('secret').addMethod('GET', new LambdaIntegration(this.webhookSecret));
   }
 }

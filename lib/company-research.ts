@@ -23,6 +23,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { RUN_SETTING_KEYS } from '../lambdas/core/job-layout';
 import type { Agents } from './agents';
+import { LAMBDA_THROTTLED, LAMBDA_TIMED_OUT, LAMBDA_TRANSIENT_ERRORS } from './lambda-errors';
 
 /** A state's parameters that pass every run setting on unchanged, read from `from` (lambdas/core/job-layout.ts). */
 export const passRunSettings = (from = '$') => Object.fromEntries(RUN_SETTING_KEYS.map((key) => [`${key}.$`, `${from}.${key}`]));
@@ -30,6 +31,12 @@ export const passRunSettings = (from = '$') => Object.fromEntries(RUN_SETTING_KE
 /** Errors our handlers throw when a provider is rate-limited or down (see lambdas/providers/provider-error.ts). */
 export const PROVIDER_THROTTLED = 'ProviderThrottled';
 export const PROVIDER_UNAVAILABLE = 'ProviderUnavailable';
+
+/**
+ * Storage has no Catch: a storage step that keeps dying leaves its company unrecorded until the assembly records it
+ * as failed. It is idempotent, so it is given more tries than an agent step before that happens.
+ */
+export const STORAGE_TRANSIENT_ATTEMPTS = 6;
 
 export interface CompanyResearchStepsProps {
   agents: Pick<Agents, 'research' | 'extraction' | 'reflection' | 'storage'>;
@@ -47,7 +54,8 @@ export class CompanyResearchSteps extends Construct {
     super(scope, id);
     const { agents } = props;
 
-    const agentTask = (name: string, fn: IFunction, payload: Record<string, unknown>, resultPath: string, timeout: Duration) => {
+    /** `transientAttempts`: how often a crashed or unreachable invocation is tried again (storage tries hardest). */
+    const agentTask = (name: string, fn: IFunction, payload: Record<string, unknown>, resultPath: string, timeout: Duration, transientAttempts = 3) => {
       const task = new LambdaInvoke(this, name, {
         lambdaFunction: fn,
         payload: TaskInput.fromObject(payload),
@@ -55,21 +63,34 @@ export class CompanyResearchSteps extends Construct {
         resultPath,
         taskTimeout: Timeout.duration(timeout),
       });
-      // Rate limits clear slowly: wait longer, spread the retries of many companies apart.
+      // Rate limits clear slowly: wait longer, spread the retries of many companies apart. A ProviderThrottled mostly
+      // comes from the agents' own pacing when the shared limit stayed spent for as long as a task may wait: a batch
+      // that asks for far more than the limit queues here, so it gets more attempts than an outage.
       task.addRetry({
-        errors: [PROVIDER_THROTTLED, 'Lambda.TooManyRequestsException'],
+        errors: [PROVIDER_THROTTLED, LAMBDA_THROTTLED],
         interval: Duration.seconds(5),
         backoffRate: 2,
-        maxAttempts: 4,
+        maxAttempts: 6,
         maxDelay: Duration.seconds(60),
         jitterStrategy: JitterType.FULL,
       });
       // Outages and slow calls: the task's own timeout, or the function's (Lambda reports Sandbox.Timedout).
       task.addRetry({
-        errors: [PROVIDER_UNAVAILABLE, Errors.TIMEOUT, 'Sandbox.Timedout'],
+        errors: [PROVIDER_UNAVAILABLE, Errors.TIMEOUT, LAMBDA_TIMED_OUT],
         interval: Duration.seconds(2),
         backoffRate: 2,
         maxAttempts: 3,
+        jitterStrategy: JitterType.FULL,
+      });
+      // A crashed runtime or a Lambda service hiccup says nothing about the company: run the step again. Every step is
+      // safe to repeat (research rewrites the same raw-results keys, storage overwrites and counts idempotently), and
+      // without this a crash would be caught below and record a company as failed that never failed.
+      task.addRetry({
+        errors: LAMBDA_TRANSIENT_ERRORS,
+        interval: Duration.seconds(1),
+        backoffRate: 2,
+        maxAttempts: transientAttempts,
+        maxDelay: Duration.seconds(30),
         jitterStrategy: JitterType.FULL,
       });
       return task;
@@ -85,12 +106,14 @@ export class CompanyResearchSteps extends Construct {
       max_queries: JsonPath.numberAt('$.max_queries'),
       search_depth: JsonPath.stringAt('$.search_depth'),
       model: JsonPath.stringAt('$.notes_model'),
-      max_cost_usd: JsonPath.numberAt('$.max_cost_usd'),
       follow_up_queries: JsonPath.listAt('$.follow_up_queries'),
       usage: JsonPath.objectAt('$.usage'),
     }, '$.research', Duration.seconds(130));
 
+    // job_id and index ride along on every step for its log lines (chainStepSchema in lambdas/shared/task-handler.ts).
+    const correlation = { job_id: JsonPath.stringAt('$.job_id'), index: JsonPath.numberAt('$.index') };
     const extraction = agentTask('Extract', agents.extraction, {
+      ...correlation,
       company_name: JsonPath.stringAt('$.company_name'),
       extraction_schema: JsonPath.objectAt('$.extraction_schema'),
       research_notes: JsonPath.stringAt('$.research.research_notes'),
@@ -101,6 +124,7 @@ export class CompanyResearchSteps extends Construct {
     }, '$.record', Duration.seconds(70));
 
     const reflection = agentTask('Reflect', agents.reflection, {
+      ...correlation,
       company_name: JsonPath.stringAt('$.company_name'),
       extraction_schema: JsonPath.objectAt('$.extraction_schema'),
       extracted_data: JsonPath.objectAt('$.record.extracted_data'),
@@ -123,13 +147,13 @@ export class CompanyResearchSteps extends Construct {
       outcome: 'completed',
       usage: JsonPath.objectAt('$.record.usage'),
       reflection: JsonPath.objectAt('$.reflection'),
-    }, '$', Duration.seconds(40));
+    }, '$', Duration.seconds(40), STORAGE_TRANSIENT_ATTEMPTS);
     const storeFailed = agentTask('RecordFailure', agents.storage, {
       ...storeFields,
       outcome: 'failed',
       usage: JsonPath.objectAt('$.usage'),
       error: JsonPath.objectAt('$.error'),
-    }, '$', Duration.seconds(40));
+    }, '$', Duration.seconds(40), STORAGE_TRANSIENT_ATTEMPTS);
 
     // The next round starts from the follow-up queries, with the record and the spend so far.
     const nextIteration = new Pass(this, 'NextIteration', {

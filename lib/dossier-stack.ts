@@ -37,6 +37,8 @@ export class DossierStack extends Stack {
       jobsTable,
       bucket,
       searchCacheTable: this.storage.searchCacheTable,
+      // limits: -c searchRequestsPerMinute=… -c llmRequestsPerMinute=… -c llmInputTokensPerMinute=… -c llmOutputTokensPerMinute=…
+      rateLimitsTable: this.storage.rateLimitsTable,
       llmModels: { small: props.llmSmallModel ?? DEFAULT_MODELS.small, large: props.llmLargeModel ?? DEFAULT_MODELS.large },
     });
     this.workflow = new Workflow(this, 'Workflow', { agents: this.agents, jobsTable, bucket, maxConcurrency: props.maxConcurrency });
@@ -47,6 +49,7 @@ export class DossierStack extends Stack {
       identity: this.identity,
       jobsTable,
       tasksTable: this.storage.tasksTable,
+      quotasTable: this.storage.quotasTable,
       bucket,
     });
     this.api = new Api(this, 'Api', {
@@ -77,6 +80,7 @@ export class DossierStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName });
     new CfnOutput(this, 'TavilySecretArn', { value: this.agents.tavilySecret.secretArn });
     new CfnOutput(this, 'AnthropicSecretArn', { value: this.agents.anthropicSecret.secretArn });
+    new CfnOutput(this, 'GeminiSecretArn', { value: this.agents.geminiSecret.secretArn });
     new CfnOutput(this, 'TokenUrl', { value: this.identity.tokenUrl ?? '', description: 'OAuth2 client-credentials token endpoint' });
     if (this.identity.client) {
       new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool!.userPoolId });

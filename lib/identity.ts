@@ -4,7 +4,7 @@
  * non-secret settings (issuer, keys URL, audience); the client secret stays in Cognito
  * (`aws cognito-idp describe-user-pool-client` shows it).
  */
-import { Aws, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccountRecovery,
   FeaturePlan,
@@ -76,9 +76,21 @@ export class Identity extends Construct {
       // Machines only: no user ever signs in, so no recovery messages and no paid threat protection.
       accountRecovery: AccountRecovery.NONE,
       featurePlan: FeaturePlan.LITE,
+      // No user has a password today; should someone ever add one by hand, it has to be a strong one.
+      passwordPolicy: { minLength: 14, requireLowercase: true, requireUppercase: true, requireDigits: true, requireSymbols: true },
       deletionProtection: props.deletionProtection ?? false,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
+    Validations.of(this.userPool).acknowledge(
+      {
+        id: 'AwsSolutions-COG2',
+        reason: 'Machines only: the one client uses the client-credentials grant, which has no second factor, and no user signs in (self sign-up off, no user flows)',
+      },
+      {
+        id: 'AwsSolutions-COG8',
+        reason: "The Plus plan's threat protection watches user sign-ins, and this pool has none; client-credentials tokens are checked by issuer, audience and scope",
+      },
+    );
 
     const scopes = ALL_SCOPES.map((s) => new ResourceServerScope({ scopeName: scopeName(s), scopeDescription: SCOPE_DESCRIPTIONS[s] }));
     const resourceServer = new UserPoolResourceServer(this, 'ResourceServer', {

@@ -5,7 +5,7 @@
  * Dossier's own metrics are what the handlers count with Powertools Metrics (lambdas/shared/observability.ts): the
  * namespace `Dossier`, one dimension `service` = POWERTOOLS_SERVICE_NAME (lib/agent-function.ts sets 'dossier').
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
@@ -21,6 +21,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -64,7 +65,21 @@ export class Monitoring extends Construct {
     const functions = Object.entries(props.functions);
     const prefix = Stack.of(this).stackName;
 
-    this.alarmTopic = new Topic(this, 'AlarmTopic', { displayName: `${prefix} alarms` });
+    this.alarmTopic = new Topic(this, 'AlarmTopic', { displayName: `${prefix} alarms`, enforceSSL: true });
+    // Publishers must use TLS. That takes a topic policy, which replaces SNS's default one (the one that let the
+    // account's alarms publish): allow this stack's alarms again, by name.
+    const stack = Stack.of(this);
+    this.alarmTopic.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${prefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+        },
+      }),
+    );
     if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
     const notify = new SnsAction(this.alarmTopic);
 
@@ -114,7 +129,7 @@ export class Monitoring extends Construct {
     const providerThrottles = new Alarm(this, 'ProviderThrottles', {
       alarmName: `${prefix}-provider-throttles`,
       alarmDescription:
-        `Tavily or Anthropic answered 429/529 to more than ${providerThrottleThreshold} agent tasks in 5 minutes (ProviderThrottled). ` +
+        `Tavily, Gemini or Anthropic answered 429/529 to more than ${providerThrottleThreshold} agent tasks in 5 minutes (ProviderThrottled). ` +
         "Retries absorb a few; look at the research and extraction logs for the provider, the provider's rate limits, " +
         'and lower maxConcurrency if companies start failing.',
       metric: dossierMetric('ProviderThrottled'),

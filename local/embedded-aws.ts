@@ -35,8 +35,17 @@ function tableInput(logicalId: string, properties: any): CreateTableCommandInput
   };
 }
 
-export async function startEmbeddedAws(template: CfnTemplate): Promise<EmbeddedAws> {
-  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+export interface EmbeddedAwsOptions {
+  /**
+   * Keep DynamoDB's items on disk (LevelDB in a temporary folder) instead of in memory: for batches whose tables
+   * (search journal, progress, rate limits) would otherwise weigh on the process's memory. S3 is always on disk.
+   */
+  dynamodbOnDisk?: boolean;
+}
+
+export async function startEmbeddedAws(template: CfnTemplate, options: EmbeddedAwsOptions = {}): Promise<EmbeddedAws> {
+  const dynamoDirectory = options.dynamodbOnDisk ? mkdtempSync(path.join(tmpdir(), 'dossier-dynamodb-')) : undefined;
+  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dynamoDirectory ? { path: dynamoDirectory } : {}) });
   await new Promise<void>((resolve, reject) => dynamo.listen(0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve())));
   const dynamodbEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
 
@@ -70,6 +79,7 @@ export async function startEmbeddedAws(template: CfnTemplate): Promise<EmbeddedA
       await s3.close();
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
       rmSync(directory, { recursive: true, force: true });
+      if (dynamoDirectory) rmSync(dynamoDirectory, { recursive: true, force: true });
     },
   };
 }

@@ -80,7 +80,7 @@ export async function startLocalServices(options: LocalRuntimeOptions & { ports?
     WEBHOOK_RETRY_BASE_MS: '20',
   });
 
-  const template = synthesizeTemplate();
+  const template = synthesizeTemplate(options.context);
   const servers: FunctionUrlServer[] = [];
   const agents: LocalAgentEndpoint[] = [];
   let port = options.ports?.first;

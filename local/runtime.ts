@@ -1,18 +1,22 @@
 /**
  * Dossier on one machine: the state machines synthesized from the CDK app (the coordinator and the company
  * machine), run by aws-local-stepfunctions behind one local Step Functions endpoint;
- * the same handler code in-process; DynamoDB and S3 embedded; Tavily and Anthropic either real (when both keys
- * are set) or local stand-ins answering from a corpus of documents.
+ * the same handler code in-process; DynamoDB and S3 embedded; the providers (Tavily, Gemini, Anthropic) either real
+ * (when the Anthropic key and a search key are set) or local stand-ins answering from a corpus of documents.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { resetAwsClients, s3Client } from '../lambdas/shared/aws-clients';
 import { redriveExecutionName } from '../lambdas/core/job-layout';
 import { ResultStore } from '../lambdas/store/result-store';
+import { activateCrashPoints, type CrashPlan } from './crash-injection';
 import { emulateDistributedMaps } from './distributed-map';
 import { startEmbeddedAws } from './embedded-aws';
 import { loadCorpus } from './stand-ins/corpus';
-import type { FaultRule, StandIn } from './stand-ins/faults';
+import type { FaultRule, RequestRecord, StandIn } from './stand-ins/faults';
+import type { StandInLimits } from './stand-ins/rate-limits';
+import { createFaultDice, type FaultDice, type FaultKind, type FaultRates } from './stand-ins/fault-rates';
 import { startAnthropicStandIn } from './stand-ins/anthropic-stand-in';
+import { startGeminiStandIn, type GeminiStandIn } from './stand-ins/gemini-stand-in';
 import { startTavilyStandIn } from './stand-ins/tavily-stand-in';
 import { startSecretsManagerServer } from './secrets-manager-server';
 import { StepFunctionsServer, type ExecutionEndListener, type LocalExecution, type LocalStateMachineConfig } from './step-functions-server';
@@ -30,16 +34,29 @@ import {
 export interface LocalRuntimeOptions {
   /** Documents the search stand-in answers from. Required unless real providers are used. */
   corpusDir?: string;
-  /** 'auto' uses the real providers when TAVILY_API_KEY and ANTHROPIC_API_KEY are both set. */
+  /**
+   * 'auto' uses the real providers when ANTHROPIC_API_KEY and a search key (TAVILY_API_KEY, GEMINI_API_KEY or both)
+   * are set; `hybrid` research then searches with the keys there are.
+   */
   providers?: 'auto' | 'stand-ins';
   /** Failures the stand-ins inject, to see retries and failure handling. */
-  faults?: { tavily?: FaultRule[]; anthropic?: FaultRule[] };
+  faults?: { tavily?: FaultRule[]; anthropic?: FaultRule[]; gemini?: FaultRule[] };
+  /** Failures the stand-ins inject at rates, drawn from a seed (local/stand-ins/fault-rates.ts). */
+  randomFaults?: { tavily?: FaultRates; anthropic?: FaultRates; gemini?: FaultRates };
   /** Simulated round-trip time of each stand-in provider call (benchmarks); none by default. */
-  standInLatencyMs?: { tavily?: number; anthropic?: number };
+  standInLatencyMs?: { tavily?: number; anthropic?: number; gemini?: number };
+  /** Rate limits the stand-ins enforce themselves, and 429s they answer at a given rate. */
+  standInLimits?: { tavily?: StandInLimits; anthropic?: StandInLimits };
+  /** CDK context for the synthesized app, as `-c name=value` gives it (e.g. `{ searchRequestsPerMinute: 600 }`). */
+  context?: Record<string, unknown>;
+  /** Lambda task invocations that die like crashed runtimes (local/crash-injection.ts); none by default. */
+  crashes?: CrashPlan;
   /** Replaces every Retry wait (milliseconds); tests set 0. By default the definition's backoff applies. */
   retryIntervalMs?: number;
   /** The DynamoDB search cache; on by default, as deployed. Benchmarks turn it off to measure real searches. */
   searchCache?: boolean;
+  /** DynamoDB's items on disk rather than in memory (large benchmarks); in memory by default. */
+  dynamodbOnDisk?: boolean;
   /** Handler log level (Powertools); WARN by default to keep the terminal readable. */
   logLevel?: string;
   /** Companies researched at once (the Map's MaxConcurrency, as `cdk deploy -c maxConcurrency=…` sets it). */
@@ -60,8 +77,15 @@ export interface LocalRuntime {
     submitBatch(body: unknown, headers?: Record<string, string>, caller?: string): Promise<ApiResponse>;
     getJob(jobId: string, caller?: string): Promise<ApiResponse>;
   };
-  /** Requests the stand-ins have answered so far (undefined with real providers). */
-  standInRequests(): { tavily: number; anthropic: number } | undefined;
+  /**
+   * Requests the stand-ins have answered so far (undefined with real providers); Gemini's are its generateContent
+   * calls, without the grounding redirects the adapter follows.
+   */
+  standInRequests(): { tavily: number; anthropic: number; gemini: number } | undefined;
+  /** Every request the stand-ins received, with its arrival time and status (undefined with real providers). */
+  standInLog(): { tavily: readonly RequestRecord[]; anthropic: readonly RequestRecord[] } | undefined;
+  /** Faults the stand-ins injected at rates (`randomFaults`) so far, by kind (undefined with real providers). */
+  injectedFaults(): Record<'tavily' | 'anthropic' | 'gemini', Readonly<Record<FaultKind, number>>> | undefined;
   /**
    * Resolves when the job's latest execution (of the coordinator: the batch's, or its last redrive's) ends, and a
    * stopped one's last tasks have finished.
@@ -127,44 +151,67 @@ function parseResponse(result: APIGatewayProxyResult): ApiResponse {
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   // The SDK's notice about Node 20 support says nothing about this run.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const template = synthesizeTemplate({ maxConcurrency: options.maxConcurrency });
+  const template = synthesizeTemplate(options.context, { maxConcurrency: options.maxConcurrency });
   const functions = localFunctions(template);
   const machines = stateMachines(template);
   const coordinator = stateMachineByRole(template, 'coordinator');
   const companyMachine = stateMachineByRole(template, 'company');
-  const aws = await startEmbeddedAws(template);
-  let standIns: { tavily: StandIn; anthropic: StandIn } | undefined;
+  const aws = await startEmbeddedAws(template, { dynamodbOnDisk: options.dynamodbOnDisk });
+  let standIns: { tavily: StandIn; anthropic: StandIn; gemini: GeminiStandIn } | undefined;
+  let dice: Record<'tavily' | 'anthropic' | 'gemini', FaultDice> | undefined;
 
-  const useReal = options.providers !== 'stand-ins' && !!process.env.TAVILY_API_KEY && !!process.env.ANTHROPIC_API_KEY;
+  const useReal =
+    options.providers !== 'stand-ins' && !!process.env.ANTHROPIC_API_KEY && !!(process.env.TAVILY_API_KEY || process.env.GEMINI_API_KEY);
   const providerEnvironment: Record<string, string> = {};
   if (!useReal) {
     if (!options.corpusDir) throw new Error('local runtime: a corpus folder is needed when the real providers are not used');
+    const documents = loadCorpus(options.corpusDir);
+    // Made here rather than by each stand-in, so the runtime can report what they injected.
+    dice = {
+      tavily: createFaultDice(options.randomFaults?.tavily),
+      anthropic: createFaultDice(options.randomFaults?.anthropic),
+      gemini: createFaultDice(options.randomFaults?.gemini),
+    };
     const tavily = await startTavilyStandIn({
-      documents: loadCorpus(options.corpusDir),
+      documents,
       apiKey: 'tvly-local',
       faults: options.faults?.tavily,
+      randomFaults: dice.tavily,
       latencyMs: options.standInLatencyMs?.tavily,
+      limits: options.standInLimits?.tavily,
     });
     const anthropic = await startAnthropicStandIn({
       apiKey: 'sk-ant-local',
       faults: options.faults?.anthropic,
+      randomFaults: dice.anthropic,
       latencyMs: options.standInLatencyMs?.anthropic,
+      limits: options.standInLimits?.anthropic,
     });
-    standIns = { tavily, anthropic };
+    const gemini = await startGeminiStandIn({
+      documents,
+      apiKey: 'gemini-local',
+      faults: options.faults?.gemini,
+      randomFaults: dice.gemini,
+      latencyMs: options.standInLatencyMs?.gemini,
+    });
+    standIns = { tavily, anthropic, gemini };
     Object.assign(providerEnvironment, {
       TAVILY_API_KEY: 'tvly-local',
       TAVILY_BASE_URL: tavily.url,
       ANTHROPIC_API_KEY: 'sk-ant-local',
       ANTHROPIC_BASE_URL: anthropic.url,
+      GEMINI_API_KEY: 'gemini-local',
+      GEMINI_BASE_URL: gemini.url,
     });
   }
 
   // Every machine gets the same treatment; one without a Distributed Map comes out of the rewrite unchanged.
   const configs = machines.map((machine): LocalStateMachineConfig => {
     const { definition, emulations } = emulateDistributedMaps(machine.definition as any);
-    const { taskHandlers, retryIntervalOverrides } = localTaskHandlers(definition, emulations, functions, options.retryIntervalMs);
+    const { taskHandlers, retryIntervalOverrides } = localTaskHandlers(definition, emulations, functions, options.retryIntervalMs, options.crashes);
     return { arn: machine.arn, type: machine.type, definition, taskHandlers, retryIntervalOverrides };
   });
+  const deactivateCrashPoints = options.crashes ? activateCrashPoints() : undefined;
   const stepFunctions = new StepFunctionsServer({ stateMachines: configs });
   await stepFunctions.listen();
   // Webhook signing secrets live in Secrets Manager; API keys come from the environment locally.
@@ -221,8 +268,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         return parseResponse(await jobStatus.handler(event, apiContext('JobStatus')));
       },
     },
+    injectedFaults() {
+      return dice && { tavily: dice.tavily.injected, anthropic: dice.anthropic.injected, gemini: dice.gemini.injected };
+    },
     standInRequests() {
-      return standIns && { tavily: standIns.tavily.requests, anthropic: standIns.anthropic.requests };
+      return standIns && { tavily: standIns.tavily.requests, anthropic: standIns.anthropic.requests, gemini: standIns.gemini.searches };
+    },
+    standInLog() {
+      return standIns && { tavily: standIns.tavily.log, anthropic: standIns.anthropic.log };
     },
     async waitForJob(jobId) {
       // The job's latest execution: its last redrive's, if it had any (lambdas/core/job-layout.ts names them).
@@ -240,8 +293,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     async stop() {
       await stepFunctions.close();
       await secretsManager.close();
-      await Promise.all([standIns?.tavily.close(), standIns?.anthropic.close()]);
+      await Promise.all([standIns?.tavily.close(), standIns?.anthropic.close(), standIns?.gemini.close()]);
       await aws.stop();
+      deactivateCrashPoints?.();
       for (const key of Object.keys(process.env)) if (!(key in previousEnvironment)) delete process.env[key];
       Object.assign(process.env, previousEnvironment);
       resetAwsClients();

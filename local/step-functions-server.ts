@@ -279,6 +279,9 @@ export class StepFunctionsServer {
         return this.end(execution, { status: 'FAILED', error: cause?.name ?? 'Error', cause: cause?.message ?? String(error) });
       },
     );
+    // The interpreter queues every event of the execution, its Map children's included (each with the state's input
+    // and output), until someone reads them; nothing here does, so read and drop them or a big batch holds them all.
+    void discardEvents(run.eventLogs);
     const entry: Run = { execution, abort: run.abort, inFlight };
     this.runs.set(executionArn, entry);
     return entry;
@@ -366,6 +369,10 @@ export function withoutWholeStateResultPaths<T>(definition: T): T {
   };
   visit(copy);
   return copy;
+}
+
+async function discardEvents(events: AsyncIterable<unknown>): Promise<void> {
+  for await (const _event of events);
 }
 
 async function drain(inFlight: Set<Promise<unknown>>): Promise<void> {

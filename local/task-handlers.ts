@@ -18,6 +18,7 @@ import {
   type MapEmulation,
 } from './distributed-map';
 import { parseCsvRecords } from './companies-file';
+import { invokeWithCrashes, type CrashPlan } from './crash-injection';
 import type { LocalFunction } from './template';
 
 type TaskHandler = (input: any) => Promise<any>;
@@ -53,15 +54,17 @@ export function lambdaContext(functionName: string, functionArn: string, timeout
  * Invokes a handler the way Lambda would, and reports a thrown error the way Step Functions reports a Lambda
  * error: the error's name, with a JSON cause holding errorType and errorMessage.
  */
-export function lambdaTaskHandler(fn: LocalFunction, timeoutMs: number): TaskHandler {
+export function lambdaTaskHandler(fn: LocalFunction, timeoutMs: number, crashes?: { plan: CrashPlan; state: string }): TaskHandler {
   let module: Promise<{ handler: (event: unknown, context: unknown) => Promise<unknown> }> | undefined;
   return async (input) => {
     module ??= import(pathToFileURL(path.join(PROJECT_ROOT, fn.entry)).href);
     const { handler } = await module;
     const context = lambdaContext(fn.logicalId, fn.arn, timeoutMs, fn.memoryMb);
     try {
+      const invocation = { state: crashes?.state ?? '', functionId: fn.logicalId, input };
+      const output = await invokeWithCrashes(crashes?.plan, invocation, () => handler(structuredClone(input), context));
       // A JSON round trip, as the payload crosses the wire on AWS: no shared objects between states.
-      return JSON.parse(JSON.stringify((await handler(structuredClone(input), context)) ?? null));
+      return JSON.parse(JSON.stringify(output ?? null));
     } catch (error) {
       const e = error as Error;
       throw new TaskError(e.name || 'Error', JSON.stringify({ errorType: e.name, errorMessage: e.message }));
@@ -162,13 +165,15 @@ export function resultWriterHandler(emulation: MapEmulation): TaskHandler {
 
 /**
  * A local implementation for every Task state of the definition, by state name (how the interpreter looks them
- * up), and the retry waits to use instead of the definition's when `retryIntervalMs` is given.
+ * up), and the retry waits to use instead of the definition's when `retryIntervalMs` is given. With `crashPlan`,
+ * Lambda invocations die as it decides (local/crash-injection.ts).
  */
 export function localTaskHandlers(
   definition: { States: Record<string, any> },
   emulations: MapEmulation[],
   functions: LocalFunction[],
   retryIntervalMs?: number,
+  crashPlan?: CrashPlan,
 ): { taskHandlers: Record<string, TaskHandler>; retryIntervalOverrides: Record<string, number> } {
   const taskHandlers: Record<string, TaskHandler> = {};
   const retryIntervalOverrides: Record<string, number> = {};
@@ -184,7 +189,7 @@ export function localTaskHandlers(
       const fn = byArn.get(state.Resource);
       if (reader) taskHandlers[name] = itemReaderHandler(reader);
       else if (writer) taskHandlers[name] = resultWriterHandler(writer);
-      else if (fn) taskHandlers[name] = lambdaTaskHandler(fn, (state.TimeoutSeconds ?? 60) * 1000);
+      else if (fn) taskHandlers[name] = lambdaTaskHandler(fn, (state.TimeoutSeconds ?? 60) * 1000, crashPlan && { plan: crashPlan, state: name });
       else if (/^arn:aws:states:::(aws-sdk:)?dynamodb:/.test(state.Resource)) taskHandlers[name] = dynamoTaskHandler(state.Resource);
       else throw new Error(`local runtime: no local implementation for task ${name} (${state.Resource})`);
     }

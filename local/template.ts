@@ -14,10 +14,14 @@ export type CfnTemplate = { Resources: Record<string, { Type: string; Properties
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
 
-/** Synthesizes without bundling the functions: locally the handlers run from source. `props` as `cdk -c` would set them. */
-export function synthesizeTemplate(props: Pick<DossierStackProps, 'maxConcurrency'> = {}): CfnTemplate {
+/**
+ * Synthesizes without bundling the functions: locally the handlers run from source. `context` is what `-c name=value`
+ * would add to cdk.json's (provider limits, for instance), so a local run gets the environment a deployment would;
+ * `props` what bin/app.ts would pass from the context it reads itself (maxConcurrency).
+ */
+export function synthesizeTemplate(context: Record<string, unknown> = {}, props: Pick<DossierStackProps, 'maxConcurrency'> = {}): CfnTemplate {
   const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
-  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] }, outdir: undefined });
+  const app = new App({ context: { ...cdkJson.context, ...context, 'aws:cdk:bundling-stacks': [] }, outdir: undefined });
   const stack = new DossierStack(app, 'Dossier', { ...props, env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
   return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
 }

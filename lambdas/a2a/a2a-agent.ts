@@ -26,6 +26,8 @@ export interface A2aAgentDependencies {
   verifier: TokenVerifier;
   /** Published in the card: where clients get their tokens. */
   tokenUrl: string;
+  /** Published in the card: who runs the deployment (A2A's AgentProvider); none by default. */
+  provider?: { organization: string; url: string };
   /** How often a subscription to a batch task reads its job, and for how long at most (a streaming Lambda runs 15 min). */
   jobFollowing?: { intervalMs: number; maxMs: number };
   onError?: (message: string, error: unknown) => void;
@@ -87,7 +89,7 @@ export function createA2aAgent(description: AgentDescription, skills: SkillImple
   const pushSender = new TrackedPushSender(createLegacyAwarePushNotificationSender(deps.pushStore));
   // One bus manager for every URL the agent answers on, so CancelTask finds a task running in this container.
   const buses = new DefaultExecutionEventBusManager();
-  const identity = { tokenUrl: deps.tokenUrl };
+  const identity = { tokenUrl: deps.tokenUrl, provider: deps.provider };
   const endpoints = new Map<string, Parameters<typeof handleA2aRequest>[0]>();
 
   const endpointFor = (url: string) => {

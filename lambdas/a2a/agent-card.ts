@@ -19,6 +19,8 @@ export const SECURITY_SCHEME = 'dossier_oauth';
 export interface CardIdentity {
   /** OAuth2 token endpoint for the client-credentials flow. */
   tokenUrl: string;
+  /** Who runs this deployment; the card names no provider when it is not configured. */
+  provider?: { organization: string; url: string };
 }
 
 /** JSON Schemas of a skill's contract; `io` picks what a caller sends (defaults optional) or receives. */
@@ -35,7 +37,7 @@ export function agentCardJson(agent: AgentDescription, url: string, identity: Ca
     name: agent.name,
     description: agent.description,
     version: DOSSIER_VERSION,
-    provider: { organization: 'Dossier', url: 'https://github.com/dossier-research/dossier' },
+    ...(identity.provider ? { provider: identity.provider } : {}),
     supportedInterfaces: [
       { url, protocolBinding: 'JSONRPC', protocolVersion: A2A_PROTOCOL_VERSION },
       { url, protocolBinding: 'JSONRPC', protocolVersion: A2A_LEGACY_PROTOCOL_VERSION },
@@ -94,7 +96,7 @@ export function legacyAgentCardJson(agent: AgentDescription, url: string, identi
     name: card.name,
     description: card.description,
     version: card.version,
-    provider: card.provider,
+    ...(card.provider ? { provider: card.provider } : {}),
     url,
     preferredTransport: 'JSONRPC',
     capabilities: card.capabilities,

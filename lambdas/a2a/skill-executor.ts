@@ -279,7 +279,8 @@ export class SkillExecutor implements AgentExecutor {
       if (controller.signal.aborted) return;
       const e = error as Error;
       const rejected = e.name === 'InvalidTaskInput' || e.name === 'InputProblem';
-      bus.publish(status(rejected ? TaskState.TASK_STATE_REJECTED : TaskState.TASK_STATE_FAILED, `${e.name}: ${e.message}`));
+      // A refusal speaks to the caller in its own words; a failure keeps its error's name for whoever debugs it.
+      bus.publish(rejected ? status(TaskState.TASK_STATE_REJECTED, e.message) : status(TaskState.TASK_STATE_FAILED, `${e.name}: ${e.message}`));
     } finally {
       this.running.delete(taskId);
     }

@@ -1,20 +1,17 @@
-/**
- * A job's spending cap (max_cost_usd). Before each research round of a company the job's spend so far is compared
- * with the cap; once reached, the company ends failed with reason `budget_exhausted`, counted like any failure.
- * The spend so far is what the companies already stored cost: the ones still in flight have spent too, so a job
- * can overshoot its cap by at most what its companies in flight (the Map's MaxConcurrency) spend.
- */
-export const BUDGET_EXHAUSTED = 'budget_exhausted';
+/** A batch's spending cap (max_cost_usd): what it has spent against what it may. */
 
-/** Thrown by the research step; the chain catches it and records the company as failed (lib/company-research.ts). */
+/** A company that was to start after its job's budget was spent: recorded failed, never researched. */
 export class BudgetExhausted extends Error {
-  static readonly errorName = 'BudgetExhausted';
-  override readonly name = BudgetExhausted.errorName;
+  override readonly name = 'BudgetExhausted';
 }
 
-/** Why the job may spend no more, or undefined while it may. A job without a cap never runs out. */
-export function budgetProblem(maxCostUsd: number | null | undefined, spentUsd: number): string | undefined {
-  if (maxCostUsd === undefined || maxCostUsd === null) return undefined;
-  if (spentUsd < maxCostUsd) return undefined;
-  return `the job has spent $${spentUsd.toFixed(6)} of its max_cost_usd $${maxCostUsd}`;
+/**
+ * Why a company may not start, or undefined when it may. Spend counts companies already stored, so a cap can be
+ * overshot by what the companies running at that moment spend (at most MaxConcurrency of them).
+ */
+export function budgetExhaustion(job: { max_cost_usd?: number; cost_usd?: number }): string | undefined {
+  if (job.max_cost_usd === undefined) return undefined;
+  const spent = job.cost_usd ?? 0;
+  if (spent < job.max_cost_usd) return undefined;
+  return `budget_exhausted: the job has spent $${spent.toFixed(4)} of its max_cost_usd of $${job.max_cost_usd}`;
 }

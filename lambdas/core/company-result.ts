@@ -2,7 +2,6 @@
 import type { CompanyResult, ExtractedRecord, ExtractionSchema, ReflectionOutput, Usage } from './contracts';
 import { completenessScore, missingFields } from './completeness';
 import { fieldsOf } from './json-schema';
-import { BUDGET_EXHAUSTED, BudgetExhausted } from './budget';
 import { costOf } from './pricing';
 import { tokenTotals } from './usage';
 
@@ -72,22 +71,18 @@ export function failedResult(args: {
   };
 }
 
-/** A Lambda error's Cause is JSON with errorType and errorMessage; other causes are kept as they are. */
-function parseCause(cause: string): { errorType?: string; errorMessage?: string } | undefined {
-  try {
-    return JSON.parse(cause) as { errorType?: string; errorMessage?: string };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Turns a Step Functions error ({Error, Cause}) into a sentence. */
+/**
+ * Turns a Step Functions error ({Error, Cause}) into a sentence. A Lambda error's Cause is JSON with
+ * errorType and errorMessage; other causes are kept as they are.
+ */
 export function failureReason(error: { Error?: string; Cause?: string }): string {
-  const cause = error.Cause ? parseCause(error.Cause) : undefined;
-  // A spending cap is an outcome the caller asked for, not a fault: its reason starts with a code to filter on.
-  if (error.Error === BudgetExhausted.errorName) return `${BUDGET_EXHAUSTED}: ${cause?.errorMessage ?? 'the job reached its max_cost_usd'}`;
   const name = error.Error ?? 'Error';
   if (!error.Cause) return name;
-  if (cause?.errorMessage) return `${cause.errorType ?? name}: ${cause.errorMessage}`;
+  try {
+    const cause = JSON.parse(error.Cause) as { errorType?: string; errorMessage?: string };
+    if (cause.errorMessage) return `${cause.errorType ?? name}: ${cause.errorMessage}`;
+  } catch {
+    // Not JSON: fall through and use the text.
+  }
   return `${name}: ${error.Cause}`;
 }

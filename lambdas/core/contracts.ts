@@ -78,8 +78,16 @@ export const companyNameSchema = z
   .min(1, 'company name must not be empty')
   .max(200, 'company name must be at most 200 characters');
 
-/** The seed also names `google` and `hybrid`; they join this list with their adapters. */
-export const searchProviderSchema = z.enum(['tavily']).default('tavily');
+/**
+ * Where research searches: Tavily, Gemini with Google Search grounding, or both. `hybrid` (the seed's default)
+ * spreads a round's queries over the two and sends a query one of them throttles or fails to the other; with only
+ * one of the two keys configured it searches with that one (lambdas/shared/providers.ts).
+ */
+export const SEARCH_PROVIDERS = ['tavily', 'google', 'hybrid'] as const;
+// Tavily by default: a grounded Gemini prompt costs about seven Tavily searches, and only Tavily is paced to its
+// key's limit yet. `hybrid` (the seed's default) and `google` are a request field away.
+export const searchProviderSchema = z.enum(SEARCH_PROVIDERS).default('tavily');
+export type SearchProviderName = z.infer<typeof searchProviderSchema>;
 
 /** How hard a search digs: Tavily bills a basic search 1 credit, an advanced one 2. */
 export const searchDepthSchema = z.enum(['basic', 'advanced']);
@@ -108,6 +116,7 @@ export type ModelUsage = z.infer<typeof modelUsageSchema>;
  */
 export const usageSchema = z.object({
   search_queries: z.number().int().nonnegative().default(0),
+  /** Search spend in credits of SEARCH_CREDIT_USD (lambdas/core/pricing.ts); a Gemini search counts several. */
   search_credits: z.number().nonnegative().default(0),
   llm: z.record(z.string(), modelUsageSchema).default({}),
   lambda_gb_seconds: z.number().nonnegative().default(0),
@@ -207,9 +216,6 @@ export type ReflectionOutput = z.infer<typeof reflectionOutputSchema>;
 // ── Coordinator API ─────────────────────────────────────────────────────────────────────
 export const MAX_BATCH_COMPANIES = 10_000;
 
-/** The most a job may be allowed to spend: a ceiling on typing mistakes, not a business rule. */
-export const MAX_JOB_COST_USD = 100_000;
-
 /**
  * What a job researches every company with. The tier sets the iteration and query budgets, the search depth and
  * the models (lambdas/core/tiers.ts); `max_iterations` and `max_queries`, when given, override the tier's.
@@ -228,13 +234,13 @@ export const batchRequestSchema = closedObject({
     .min(1, 'companies must list at least one company')
     .max(MAX_BATCH_COMPANIES, `companies may list at most ${MAX_BATCH_COMPANIES} companies`),
   ...researchOptions,
-  /**
-   * Once the job has spent this much (US dollars, list prices), its companies end failed with reason
-   * budget_exhausted instead of researching further (lambdas/core/budget.ts).
-   */
-  max_cost_usd: z.number().positive().max(MAX_JOB_COST_USD).optional(),
   /** Where to POST the job's summary, signed, when it ends (https outside private ranges, checked at the door). */
   callback_url: z.url({ message: 'callback_url must be an absolute URL' }).max(2048, 'callback_url must be at most 2048 characters').optional(),
+  /**
+   * The most the batch may spend, in US dollars at list prices: once its counted companies have spent it, companies
+   * that have not started their research yet end failed (BudgetExhausted). Companies already running finish.
+   */
+  max_cost_usd: z.number().positive('max_cost_usd must be more than 0').max(100_000, 'max_cost_usd must be at most 100000').optional(),
 });
 export type BatchRequest = z.infer<typeof batchRequestSchema>;
 
@@ -249,14 +255,14 @@ export const jobViewSchema = z.object({
   job_id: z.string(),
   status: jobStatusSchema,
   progress: z.object({ total: z.number().int(), completed: z.number().int(), failed: z.number().int() }),
-  /** What the companies counted so far cost, at list prices (each result's cost.usd, summed). */
-  cost_usd: z.number().nonnegative(),
-  /** The job's spending cap, when it has one. */
+  /** The job's spending cap (max_cost_usd of its request), when it has one. */
   max_cost_usd: z.number().positive().optional(),
   created_at: z.string(),
   updated_at: z.string(),
   error: z.string().optional(),
   results: z.object({ jsonl: z.string(), csv: z.string() }).optional(),
+  /** What its counted companies spent, in US dollars at list prices: the sum of their results' `cost.usd`. */
+  cost_usd: z.number().nonnegative().optional(),
   /** How many times its unfinished companies were run again (POST /jobs/{job_id}/redrive). */
   redrives: z.number().int().positive().optional(),
   /** The job's webhook, and how its delivery went once the job ended. */

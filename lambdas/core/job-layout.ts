@@ -18,21 +18,34 @@ export const jobKeys = {
   csv: (jobId: string) => `jobs/${jobId}/results.csv`,
 };
 
-/** What a request says about how its companies are researched. */
-export type RunRequest = Pick<BatchRequest, 'extraction_schema' | 'search_provider' | 'tier' | 'max_iterations' | 'max_queries' | 'max_cost_usd'>;
-
 /**
- * The settings of a job that every company's run reads: the request's tier resolved to its plan (lambdas/core/tiers.ts),
- * and the spending cap (null without one: every state reads the key, and a JSONPath to a missing key fails).
+ * The same keys as IAM patterns, for the grants in lib/: `*` stands for what is named at run time (job id, request
+ * hash, company index). test/core/job-layout.test.ts checks that every key above matches its pattern.
  */
-export type CompanyRunOptions = RunPlan & Pick<BatchRequest, 'extraction_schema' | 'search_provider'> & { max_cost_usd: number | null };
+export const jobKeyPatterns = {
+  manifest: 'jobs/*/manifest-*.json',
+  settings: 'jobs/*/settings-*.json',
+  redriveManifest: 'jobs/*/redrive-*.json',
+  rawResults: 'search-results/*',
+  /** As the `s3:prefix` of a listing: resultsPrefix. */
+  resultsPrefix: 'jobs/*/results/',
+  result: 'jobs/*/results/*',
+  jsonl: 'jobs/*/results.jsonl',
+  csv: 'jobs/*/results.csv',
+} satisfies Record<keyof typeof jobKeys, string>;
+
+/** What a request says about how its companies are researched. */
+export type RunRequest = Pick<BatchRequest, 'extraction_schema' | 'search_provider' | 'tier' | 'max_iterations' | 'max_queries'>;
+
+/** The settings of a job that every company's run reads: the request's tier resolved to its plan (lambdas/core/tiers.ts). */
+export type CompanyRunOptions = RunPlan & Pick<BatchRequest, 'extraction_schema' | 'search_provider'>;
 
 /**
  * Also takes the settings it made before (a redrive reads them back from S3) and keeps their plan, so a redrive runs
  * as its job did even if the tier table changed since. Settings of jobs from before tiers resolve as standard.
  */
 export function runSettings(request: RunRequest | CompanyRunOptions): CompanyRunOptions {
-  const { extraction_schema, search_provider, max_cost_usd } = request;
+  const { extraction_schema, search_provider } = request;
   const plan: RunPlan =
     'search_depth' in request
       ? {
@@ -44,7 +57,7 @@ export function runSettings(request: RunRequest | CompanyRunOptions): CompanyRun
           extraction_model: request.extraction_model,
         }
       : resolvePlan(request);
-  return { extraction_schema, search_provider, ...plan, max_cost_usd: max_cost_usd ?? null };
+  return { extraction_schema, search_provider, ...plan };
 }
 
 type S3Location = { bucket: string; key: string };
@@ -105,7 +118,6 @@ export const RUN_SETTING_KEYS = [
   'search_depth',
   'notes_model',
   'extraction_model',
-  'max_cost_usd',
 ] as const satisfies readonly (keyof CompanyRunOptions)[];
 // Every setting is in the list: a setting added to CompanyRunOptions and not here fails to compile.
 const everySettingListed: Exclude<keyof CompanyRunOptions, (typeof RUN_SETTING_KEYS)[number]> extends never ? true : never = true;

@@ -19,10 +19,18 @@ export const PRICES = {
   /** One Tavily credit: a basic search is 1 credit, an advanced one 2. The seed's figure (Tavily's volume rate). */
   tavilyCreditUsd: 0.005,
   /**
-   * One Gemini prompt grounded with Google Search, beyond the free daily allowance: $35 per 1,000 (Gemini 2.5
-   * models). Kept here for the Gemini search provider; nothing reads it until that provider exists.
+   * Gemini with Google Search grounding (the google search provider). Gemini 2.x models bill each grounded prompt
+   * (a request that searched, however many queries it ran) at $35 per 1,000; Gemini 3 models bill each search query
+   * at $14 per 1,000. The daily free allowance is ignored: estimates err on the high side. Its tokens per million,
+   * longest prefix first; an unknown Gemini model is priced as 2.5 Pro.
    */
   geminiGroundedPromptUsd: 0.035,
+  gemini3SearchQueryUsd: 0.014,
+  geminiModels: [
+    { prefix: 'gemini-2.5-flash-lite', input: 0.1, output: 0.4 },
+    { prefix: 'gemini-2.5-flash', input: 0.3, output: 2.5 },
+    { prefix: 'gemini-2.5-pro', input: 1.25, output: 10 },
+  ],
   /** Lambda on arm64: per GB-second, and per request. */
   lambdaGbSecondUsd: 0.0000133334,
   lambdaRequestUsd: 0.0000002,
@@ -30,11 +38,37 @@ export const PRICES = {
   stepFunctionsTransitionUsd: 0.000025,
 } as const;
 
-/** Kept as its own name: the daily research-unit quota is priced in search credits (lambdas/core/quotas.ts). */
+/**
+ * What usage counts search spend in: a Tavily credit. The daily research-unit quota is priced in them
+ * (lambdas/core/quotas.ts), and a Gemini search is converted into them (geminiSearchCredits).
+ */
 export const SEARCH_CREDIT_USD = PRICES.tavilyCreditUsd;
 
 /** The two Claude models a deployment runs unless its CDK context names others (lib/dossier-stack.ts). */
 export const DEFAULT_MODELS = { small: 'claude-haiku-4-5', large: 'claude-sonnet-4-6' } as const;
+
+/** The Gemini model the google search provider asks unless configured otherwise. */
+export const DEFAULT_GEMINI_MODEL = 'gemini-2.5-flash';
+
+export interface GeminiSearchUsage {
+  /** Queries the model ran (webSearchQueries); 0 when it answered without searching. */
+  searchQueries: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export function geminiSearchUsd(model: string, usage: GeminiSearchUsage): number {
+  const tokens = PRICES.geminiModels.find((p) => model.startsWith(p.prefix)) ?? { input: 1.25, output: 10 };
+  const grounding = model.startsWith('gemini-3')
+    ? usage.searchQueries * PRICES.gemini3SearchQueryUsd
+    : usage.searchQueries > 0 ? PRICES.geminiGroundedPromptUsd : 0;
+  return grounding + (usage.inputTokens * tokens.input + usage.outputTokens * tokens.output) / 1_000_000;
+}
+
+/** A Gemini search's cost in search credits (fractions allowed): 2.5 Flash with one grounded prompt is about 7. */
+export function geminiSearchCredits(model: string, usage: GeminiSearchUsage): number {
+  return Math.round((geminiSearchUsd(model, usage) / SEARCH_CREDIT_USD) * 10_000) / 10_000;
+}
 
 export function modelPrice(model: string): { input: number; output: number } {
   const price = PRICES.models.find((p) => model.startsWith(p.prefix));

@@ -2,14 +2,16 @@
 import type { ResearchInput, SearchResult, Source, Usage } from './contracts';
 import { fieldsOf, type SchemaField } from './json-schema';
 import { notesPrompt, notesSystem, sourceList, type NumberedSource } from './prompts';
+import { dedupeHits, trimToBudget, type ContentBudget } from './search-results';
 import { addModelCall, addUsage } from './usage';
 import type { LanguageModel } from '../providers/language-model';
-import type { SearchHit, SearchProvider } from '../providers/search-provider';
+import type { SearchHit, SearchProvider, SearchResponse } from '../providers/search-provider';
 
 export const RESULTS_PER_QUERY = 5;
 /** Enough context for the notes without paying for whole pages of boilerplate. */
 export const MAX_SOURCES = 8;
-export const MAX_SOURCE_CHARS = 3_000;
+/** About 4,000 tokens of sources per round, whichever provider found them. */
+export const CONTENT_BUDGET: ContentBudget = { perResultChars: 3_000, totalChars: 16_000 };
 export const NOTES_MAX_TOKENS = 1_024;
 
 /** Legal forms and filler words say nothing about which company a page is about ("The Coca-Cola Company"). */
@@ -73,31 +75,31 @@ export async function research(input: ResearchInput, deps: ResearchDeps, now: ()
   const fields = fieldsOf(input.extraction_schema);
   const queries = planQueries(input.company_name, fields, input.follow_up_queries, input.max_queries);
 
-  const responses = await Promise.all(
+  // Every search is let finish before a failure is reported: an answer that arrives is kept (the search journal)
+  // and not bought again when the step is retried.
+  const settled = await Promise.allSettled(
     queries.map((q) => deps.search.search(q, { maxResults: RESULTS_PER_QUERY, depth: input.search_depth })),
   );
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const responses = settled.map((s) => (s as PromiseFulfilledResult<SearchResponse>).value);
   let usage = addUsage(input.usage, {
     search_queries: queries.length,
     search_credits: responses.reduce((sum, r) => sum + r.credits, 0),
   });
 
-  // The same page often answers several queries: keep its best score once.
-  const byUrl = new Map<string, SearchHit>();
-  for (const hit of responses.flatMap((r) => r.hits)) {
-    const seen = byUrl.get(hit.url);
-    if (!seen || hit.score > seen.score) byUrl.set(hit.url, hit);
-  }
-  const raw = [...byUrl.values()];
+  // The same page often answers several queries, or both providers of a hybrid search: it counts once.
+  const raw = dedupeHits(responses.flatMap((r) => r.hits));
   const relevant = raw
     .filter((hit) => mentionsCompany(hit, input.company_name))
     .sort((a, b) => b.score - a.score)
     .slice(0, MAX_SOURCES);
 
-  const numbered: NumberedSource[] = relevant.map((hit, i) => ({
+  const numbered: NumberedSource[] = trimToBudget(relevant, CONTENT_BUDGET).map((hit, i) => ({
     id: i + 1,
     url: hit.url,
     title: hit.title,
-    content: hit.content.slice(0, MAX_SOURCE_CHARS),
+    content: hit.content,
   }));
 
   let notes: string;

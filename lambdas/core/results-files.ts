@@ -2,21 +2,36 @@
 import type { CompanyResult, ExtractionSchema, ManifestItem } from './contracts';
 import { fieldsOf } from './json-schema';
 
-/** Lines up stored results with the manifest; a company with no stored result is reported, not dropped. */
-export function matchToManifest(manifest: ManifestItem[], stored: CompanyResult[]): { present: CompanyResult[]; missing: ManifestItem[] } {
-  const byIndex = new Map(stored.map((r) => [r.index, r]));
-  const present: CompanyResult[] = [];
-  const missing: ManifestItem[] = [];
+/**
+ * Reads one value per manifest item with `read`, at most `concurrency` reads at a time, and yields them in manifest
+ * order as soon as each one's turn comes: the memory it takes is bounded by the window, not by the batch.
+ * `read` answers undefined for an item with nothing stored.
+ */
+export async function* inManifestOrder<T>(
+  manifest: readonly ManifestItem[],
+  read: (item: ManifestItem) => Promise<T | undefined>,
+  concurrency: number,
+): AsyncGenerator<{ item: ManifestItem; value: T | undefined }> {
+  const window: Promise<T | undefined>[] = [];
+  let started = 0;
   for (const item of manifest) {
-    const result = byIndex.get(item.index);
-    if (result) present.push(result);
-    else missing.push(item);
+    while (started < manifest.length && window.length < Math.max(1, concurrency)) {
+      const reading = read(manifest[started++]!);
+      // Awaited in its turn below; until then a rejection must not count as unhandled.
+      reading.catch(() => undefined);
+      window.push(reading);
+    }
+    yield { item, value: await window.shift()! };
   }
-  return { present, missing };
+}
+
+/** results.jsonl, a line at a time: one CompanyResult, newline-terminated. */
+export function jsonlLine(result: CompanyResult): string {
+  return `${JSON.stringify(result)}\n`;
 }
 
 export function toJsonl(results: CompanyResult[]): string {
-  return results.map((r) => JSON.stringify(r)).join('\n') + (results.length ? '\n' : '');
+  return results.map(jsonlLine).join('');
 }
 
 function cellText(value: unknown): string {
@@ -34,21 +49,41 @@ export function csvCell(value: unknown): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function toCsv(results: CompanyResult[], schema: ExtractionSchema): string {
+/** The columns of results.csv: fixed ones around the schema's fields. */
+function csvColumns(schema: ExtractionSchema) {
   const fields = fieldsOf(schema).map((f) => f.name);
   const header = ['index', 'company_name', 'status', 'complete', 'completeness_score', 'confidence_score', 'iterations', ...fields, 'missing_fields', 'failure_reason', 'cost_usd'];
-  const rows = results.map((r) => [
-    r.index,
-    r.company_name,
-    r.status,
-    r.complete,
-    r.completeness_score,
-    r.confidence_score,
-    r.iterations,
-    ...fields.map((f) => r.data[f]),
-    r.missing_fields,
-    r.failure_reason,
-    r.cost.usd,
-  ]);
-  return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
+  return { fields, header };
+}
+
+const csvLine = (cells: unknown[]) => `${cells.map(csvCell).join(',')}\r\n`;
+
+/**
+ * results.csv a row at a time: `header` is its first line, `row` one company's. Rows use CRLF line ends, as RFC 4180
+ * has them.
+ */
+export function csvWriter(schema: ExtractionSchema): { header: string; row(result: CompanyResult): string } {
+  const { fields, header } = csvColumns(schema);
+  return {
+    header: csvLine(header),
+    row: (r) =>
+      csvLine([
+        r.index,
+        r.company_name,
+        r.status,
+        r.complete,
+        r.completeness_score,
+        r.confidence_score,
+        r.iterations,
+        ...fields.map((f) => r.data[f]),
+        r.missing_fields,
+        r.failure_reason,
+        r.cost.usd,
+      ]),
+  };
+}
+
+export function toCsv(results: CompanyResult[], schema: ExtractionSchema): string {
+  const csv = csvWriter(schema);
+  return csv.header + results.map(csv.row).join('');
 }

@@ -10,7 +10,10 @@ import { coordinatorAgent } from '../a2a/agent-catalog';
 import { JobFollowingTaskStore, type JobAccess } from '../a2a/job-tasks';
 import { InputProblem } from '../a2a/skill-executor';
 import { lambdaA2aAgent } from '../shared/a2a-runtime';
+import { runSettings } from '../core/job-layout';
+import { singleResearchUnits } from '../core/quotas';
 import { config } from '../shared/config';
+import { reserveResearchUnits } from '../shared/quotas';
 import { streamingFunctionUrlHandler } from '../shared/function-url';
 import { cancelJob, researchOneCompany, jobView, startBatchJob } from '../shared/research-jobs';
 import { jobStore } from '../shared/stores';
@@ -34,7 +37,11 @@ const agent = lambdaA2aAgent(
     {
       contract: single,
       async run(input: SingleResearchRequest, { taskId, caller, progress }) {
-        progress(`researching ${input.company_name}: research → extraction → reflection, up to ${input.max_iterations} rounds`);
+        // Charged like POST /research/single: the A2A door is not a way around a client's daily budget.
+        const plan = runSettings(input);
+        const reservation = await reserveResearchUnits(caller, singleResearchUnits(plan));
+        if (!reservation.granted) throw new InputProblem(reservation.refusal.message);
+        progress(`researching ${input.company_name} (${plan.tier}): research → extraction → reflection, up to ${plan.max_iterations} rounds`);
         // The task's id names the job of one company, so GET /jobs/{id} finds it too.
         return { kind: 'completed', output: await researchOneCompany(input, taskId, caller) };
       },
@@ -42,8 +49,9 @@ const agent = lambdaA2aAgent(
     {
       contract: batch,
       async run(input: BatchRequest, { taskId, caller }) {
-        const outcome = await startBatchJob(input, taskId, { resumable: false, submittedBy: caller });
+        const outcome = await startBatchJob(input, taskId, { resumable: false, submittedBy: caller, chargeUnitsTo: caller });
         if (outcome.kind === 'invalid_callback_url') throw new InputProblem(outcome.problem);
+        if (outcome.kind === 'quota_exceeded') throw new InputProblem(outcome.refusal.message);
         if (outcome.kind !== 'started') throw new Error(`the batch could not be started (${outcome.kind})`);
         return {
           kind: 'working',

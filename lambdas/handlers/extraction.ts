@@ -9,7 +9,7 @@ import { lambdaA2aAgent } from '../shared/a2a-runtime';
 import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
 import { languageModel } from '../shared/providers';
-import { taskHandler, withLambdaTime } from '../shared/task-handler';
+import { CHAIN_STEP_FIELDS, taskHandler, withLambdaTime } from '../shared/task-handler';
 
 export async function extractData(input: ExtractionInput): Promise<ExtractionOutput> {
   const output = await extract(input, await languageModel(input.model));
@@ -22,7 +22,7 @@ const agent = lambdaA2aAgent(extractionAgent, () => [
 ]);
 
 export const handler = agentEntry({
-  task: taskHandler(extractionInputSchema, async (input, context) => {
+  task: taskHandler(extractionInputSchema.extend(CHAIN_STEP_FIELDS), async ({ job_id: _job, index: _index, ...input }, context) => {
     const started = Date.now();
     return withLambdaTime(await extractData(input), context, started);
   }),

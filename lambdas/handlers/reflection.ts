@@ -8,7 +8,7 @@ import { reflectionAgent } from '../a2a/agent-catalog';
 import { lambdaA2aAgent } from '../shared/a2a-runtime';
 import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
-import { taskHandler } from '../shared/task-handler';
+import { CHAIN_STEP_FIELDS, taskHandler } from '../shared/task-handler';
 
 export async function reflectQuality(input: ReflectionInput): Promise<ReflectionOutput> {
   const output = reflect(input);
@@ -21,6 +21,6 @@ const agent = lambdaA2aAgent(reflectionAgent, () => [
 ]);
 
 export const handler = agentEntry({
-  task: taskHandler(reflectionInputSchema, reflectQuality),
+  task: taskHandler(reflectionInputSchema.extend(CHAIN_STEP_FIELDS), ({ job_id: _job, index: _index, ...input }) => reflectQuality(input)),
   a2a: bufferedFunctionUrlHandler(agent),
 });

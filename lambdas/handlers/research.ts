@@ -6,31 +6,27 @@ import { z } from 'zod';
 import { researchInputSchema, type ResearchInput, type ResearchOutput } from '../core/contracts';
 import { research } from '../core/research';
 import { researchAgent } from '../a2a/agent-catalog';
+import { InputProblem } from '../a2a/skill-executor';
 import { lambdaA2aAgent } from '../shared/a2a-runtime';
+import { reserveResearchUnits } from '../shared/quotas';
 import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
-import { languageModel, searchProvider } from '../shared/providers';
-import { resultStore } from '../shared/stores';
-import { assertWithinBudget } from '../shared/budget';
-import { taskHandler, withLambdaTime } from '../shared/task-handler';
+import type { ResearchStep } from '../providers/search-journal';
+import { languageModel, stepSearchProvider } from '../shared/providers';
+import { jobStore, resultStore } from '../shared/stores';
+import { BudgetExhausted, budgetExhaustion } from '../core/budget';
+import { creditsPerSearch } from '../core/tiers';
+import { CHAIN_STEP_FIELDS, taskHandler, withLambdaTime } from '../shared/task-handler';
 
-const researchTaskSchema = researchInputSchema.extend({
-  job_id: z.string().min(1),
-  index: z.number().int().nonnegative(),
-  iteration: z.number().int().positive(),
-  /** The job's spending cap; null without one. */
-  max_cost_usd: z.number().positive().nullable().default(null),
-});
+const researchTaskSchema = researchInputSchema.extend({ ...CHAIN_STEP_FIELDS, iteration: z.number().int().positive() });
 
-/** Where a round's raw results are kept: under the job's company and iteration. */
-interface RawResultsLocation {
-  jobId: string;
-  index: number;
-  iteration: number;
-}
-
-export async function researchCompany(input: ResearchInput, at: RawResultsLocation): Promise<ResearchOutput> {
-  const findings = await research(input, { search: await searchProvider(), model: await languageModel(input.model) });
+/**
+ * The step: a company's iteration in a job. Its raw results are kept under it, and a retry of the same step replays
+ * the searches already answered (lambdas/providers/search-journal.ts).
+ */
+export async function researchCompany(input: ResearchInput, at: ResearchStep): Promise<ResearchOutput> {
+  const search = await stepSearchProvider(at, input.search_provider);
+  const findings = await research(input, { search, model: await languageModel(input.model) });
   const store = resultStore();
   const key = await store.putRawResults(at.jobId, at.index, at.iteration, findings.raw_results);
   metrics.addMetric('SearchQueries', 'Count', findings.research_queries.length);
@@ -40,7 +36,8 @@ export async function researchCompany(input: ResearchInput, at: RawResultsLocati
     sources: findings.sources,
     research_notes: findings.research_notes,
     metadata: {
-      provider: input.search_provider,
+      // What searched: `hybrid` with one key configured is that provider alone.
+      provider: search.name,
       queries_executed: findings.research_queries.length,
       results_found: findings.results_found,
       duration_seconds: findings.duration_seconds,
@@ -49,22 +46,35 @@ export async function researchCompany(input: ResearchInput, at: RawResultsLocati
   };
 }
 
+/**
+ * A company of a capped batch starts only while the batch's spend is under its max_cost_usd; one that may not start
+ * fails here, and the chain records it failed with the reason, counted like any other failure.
+ */
+async function refuseOverBudget(jobId: string): Promise<void> {
+  const jobs = jobStore();
+  // Only a capped job's progress is read: most batches cost one GetItem here.
+  if ((await jobs.getRecord(jobId))?.max_cost_usd === undefined) return;
+  const problem = budgetExhaustion((await jobs.get(jobId))!);
+  if (problem) throw new BudgetExhausted(problem);
+}
+
 const agent = lambdaA2aAgent(researchAgent, () => [
   {
     contract: researchAgent.skills[0]!,
-    // A direct call has no job: its raw results are kept under the task's id.
-    run: async (input: ResearchInput, { taskId }) => ({
-      kind: 'completed',
-      output: await researchCompany(input, { jobId: `a2a-${taskId}`, index: 0, iteration: 1 }),
-    }),
+    // A direct call has no job: its raw results are kept under the task's id. Its searches are one round's,
+    // charged to the caller's daily research units like any research it starts.
+    run: async (input: ResearchInput, { taskId, caller }) => {
+      const reservation = await reserveResearchUnits(caller, input.max_queries * creditsPerSearch(input.search_depth));
+      if (!reservation.granted) throw new InputProblem(reservation.refusal.message);
+      return { kind: 'completed', output: await researchCompany(input, { jobId: `a2a-${taskId}`, index: 0, iteration: 1 }) };
+    },
   },
 ]);
 
 export const handler = agentEntry({
   task: taskHandler(researchTaskSchema, async (input, context) => {
     const started = Date.now();
-    // Checked before every round: once the job's cap is reached, no company spends more (lambdas/core/budget.ts).
-    await assertWithinBudget(input.job_id, input.max_cost_usd);
+    if (input.iteration === 1) await refuseOverBudget(input.job_id);
     const output = await researchCompany(input, { jobId: input.job_id, index: input.index, iteration: input.iteration });
     return withLambdaTime(output, context, started);
   }),

@@ -1,13 +1,16 @@
 /** Claude through @anthropic-ai/sdk. */
 import Anthropic from '@anthropic-ai/sdk';
 import type { LanguageModel, TokenUsage, WriteRequest } from './language-model';
-import { ProviderError, errorNameForStatus } from './provider-error';
+import { ProviderError, errorNameForStatus, retryAfterMs } from './provider-error';
 
 export interface AnthropicOptions {
   apiKey: string;
   model: string;
   baseUrl?: string;
-  /** The SDK's own retries honour retry-after; the state machine retries what is left. */
+  /**
+   * The SDK's own retries honour retry-after but bypass any pacing; a paced model (lambdas/providers/pacing.ts) sets 0
+   * and retries itself, so that every attempt is counted against the shared limit.
+   */
   maxRetries?: number;
   timeoutMs?: number;
 }
@@ -16,7 +19,7 @@ function toProviderError(error: unknown): ProviderError {
   if (error instanceof Anthropic.APIError) {
     // 529 is Anthropic's "overloaded": a throttle in all but name.
     const name = error.status === 529 ? 'ProviderThrottled' : errorNameForStatus(error.status);
-    return new ProviderError(name, 'anthropic', error.message);
+    return new ProviderError(name, 'anthropic', error.message, retryAfterMs(error.headers));
   }
   return new ProviderError('ProviderUnavailable', 'anthropic', (error as Error).message);
 }

@@ -9,7 +9,10 @@ export interface SearchHit {
 
 export interface SearchResponse {
   hits: SearchHit[];
-  /** Billing units the provider charged for this query (Tavily: 1 basic, 2 advanced). */
+  /**
+   * What the query cost, in search credits (lambdas/core/pricing.ts): Tavily 1 basic, 2 advanced; Gemini its
+   * grounding fee and tokens converted (about 7 for 2.5 Flash); 0 from the cache.
+   */
   credits: number;
 }
 

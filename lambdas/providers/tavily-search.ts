@@ -1,46 +1,71 @@
-/** Tavily search through @tavily/core. */
-import { tavily } from '@tavily/core';
-import { ProviderError, type ProviderErrorName } from './provider-error';
+/**
+ * Tavily search over its HTTP API (POST /search). Not through @tavily/core: the SDK throws plain Errors that drop the
+ * HTTP status and every header, so a 429's `retry-after` could not reach the pacing (lambdas/providers/pacing.ts).
+ */
+import { ProviderError, errorNameForStatus, retryAfterMs } from './provider-error';
 import type { SearchProvider, SearchResponse } from './search-provider';
 import { creditsPerSearch } from '../core/tiers';
 
+export const TAVILY_API_URL = 'https://api.tavily.com';
+
 export interface TavilyOptions {
   apiKey: string;
-  /** Set to talk to a stand-in (or a proxy); the SDK reads no environment variable for it. */
+  /** Set to talk to a stand-in (or a proxy). */
   baseUrl?: string;
   timeoutSeconds?: number;
 }
 
-/**
- * @tavily/core throws plain Errors with the HTTP status folded into the message (or dropped),
- * so the kind of failure is recovered from the text.
- */
-export function classifyTavilyError(message: string): ProviderErrorName {
-  const text = message.toLowerCase();
-  // Checked first: the SDK's timeout message carries the timeout in seconds, which may look like a status.
-  if (/timed out|timeout|econnreset|socket hang up/.test(text)) return 'ProviderUnavailable';
-  if (/\b429\b|rate limit|too many requests/.test(text)) return 'ProviderThrottled';
-  if (/\b(401|403)\b|unauthori[sz]ed|invalid api key|forbidden|\b400\b|bad request|\b432\b|\b433\b|usage limit/.test(text)) {
-    return 'ProviderRejected';
+interface TavilyResult {
+  url: string;
+  title: string;
+  content: string;
+  score: number;
+}
+
+/** Tavily's error bodies are `{detail: {error}}`; anything else is shown as it came. */
+async function errorMessage(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const error = (JSON.parse(text) as { detail?: { error?: unknown } }).detail?.error;
+    if (typeof error === 'string' && error) return `HTTP ${response.status}: ${error}`;
+  } catch {
+    // not JSON: the text itself says most
   }
-  return 'ProviderUnavailable';
+  return `HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
 }
 
 export function createTavilySearch(options: TavilyOptions): SearchProvider {
-  const client = tavily({ apiKey: options.apiKey, ...(options.baseUrl ? { apiBaseURL: options.baseUrl } : {}) });
+  const endpoint = `${(options.baseUrl ?? TAVILY_API_URL).replace(/\/+$/, '')}/search`;
   return {
     name: 'tavily',
     async search(query, { maxResults, depth = 'basic' }): Promise<SearchResponse> {
+      let response: Response;
       try {
-        const response = await client.search(query, { maxResults, searchDepth: depth, timeout: options.timeoutSeconds ?? 20 });
-        return {
-          hits: response.results.map((r) => ({ url: r.url, title: r.title, content: r.content, score: r.score })),
-          credits: creditsPerSearch(depth),
-        };
+        response = await fetch(endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${options.apiKey}` },
+          body: JSON.stringify({ query, max_results: maxResults, search_depth: depth }),
+          signal: AbortSignal.timeout((options.timeoutSeconds ?? 20) * 1000),
+        });
       } catch (error) {
-        const message = (error as Error).message;
-        throw new ProviderError(classifyTavilyError(message), 'tavily', message);
+        // Timeouts, refused and reset connections: the provider may answer next time.
+        throw new ProviderError('ProviderUnavailable', 'tavily', (error as Error).message);
       }
+      if (!response.ok) {
+        const status = response.status;
+        // 432/433 are Tavily's plan and usage limits: no retry helps, like any other 4xx but 408 and 429.
+        throw new ProviderError(errorNameForStatus(status), 'tavily', await errorMessage(response), retryAfterMs(response.headers));
+      }
+      let body: { results?: TavilyResult[] };
+      try {
+        body = (await response.json()) as { results?: TavilyResult[] };
+      } catch (error) {
+        throw new ProviderError('ProviderUnavailable', 'tavily', `unreadable answer: ${(error as Error).message}`);
+      }
+      return {
+        hits: (body.results ?? []).map((r) => ({ url: r.url, title: r.title, content: r.content, score: r.score })),
+        credits: creditsPerSearch(depth),
+      };
     },
   };
 }

@@ -27,6 +27,7 @@ export function lambdaA2aAgent(
       }),
       verifier,
       tokenUrl: config.authTokenUrl,
+      provider: config.agentProvider,
       jobFollowing: { intervalMs: config.jobPollIntervalMs, maxMs: 14 * 60_000 },
       onError: (message, error) => logger.error(message, { error }),
     });

@@ -3,9 +3,11 @@
  * API keys are never environment variables of a deployed function: there they come from Secrets Manager.
  * Locally (no AWS) the keys may come from the process environment.
  */
+import { createHash } from 'node:crypto';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { ModelClass } from '../core/contracts';
-import { DEFAULT_MODELS } from '../core/pricing';
+import { DEFAULT_GEMINI_MODEL, DEFAULT_MODELS } from '../core/pricing';
+import { DEFAULT_PROVIDER_LIMITS, PROVIDER_LIMIT_ENVIRONMENT, type ProviderLimitName } from '../core/provider-limits';
 import { DEFAULT_DAILY_RESEARCH_UNITS, DEFAULT_RATE_LIMIT_PER_MINUTE } from '../core/quotas';
 
 function required(name: string): string {
@@ -64,12 +66,39 @@ export const config = {
   get agentPublicUrl() {
     return process.env.AGENT_PUBLIC_URL || undefined;
   },
+  /** Who runs this deployment, for the agent cards' `provider`: both set (`-c agentProviderName/agentProviderUrl`), or none. */
+  get agentProvider(): { organization: string; url: string } | undefined {
+    const organization = process.env.AGENT_PROVIDER_NAME;
+    const url = process.env.AGENT_PROVIDER_URL;
+    return organization && url ? { organization, url } : undefined;
+  },
   /** Unset: no search cache. */
   get searchCacheTableName() {
     return process.env.SEARCH_CACHE_TABLE_NAME || undefined;
   },
   get searchCacheTtlSeconds() {
     return Number(process.env.SEARCH_CACHE_TTL_SECONDS ?? 7 * 24 * 3600);
+  },
+  /** Where research steps journal their answered searches (the search cache's table). Unset: no journal. */
+  get searchJournalTableName() {
+    return process.env.SEARCH_JOURNAL_TABLE_NAME || undefined;
+  },
+  /** The counters of the shared provider rate limits (lambdas/store/rate-limit-store.ts). Unset: no pacing. */
+  get pacingTableName() {
+    return process.env.PACING_TABLE_NAME || undefined;
+  },
+  /** Per minute, as the deployment was given them (lib/agents.ts), else the defaults. */
+  get providerLimits(): Record<ProviderLimitName, number> {
+    const limits = { ...DEFAULT_PROVIDER_LIMITS } as Record<ProviderLimitName, number>;
+    for (const name of Object.keys(limits) as ProviderLimitName[]) {
+      const value = process.env[PROVIDER_LIMIT_ENVIRONMENT[name]];
+      if (value) limits[name] = Number(value);
+    }
+    return limits;
+  },
+  /** The longest one provider call waits for the shared limit (and less when the invocation would end first). */
+  get pacingMaxWaitMs() {
+    return Number(process.env.PACING_MAX_WAIT_MS || 60_000);
   },
   /** Per-client counters (lambdas/store/quota-store.ts). Unset: no rate limit and no daily quota. */
   get quotasTableName() {
@@ -93,12 +122,21 @@ export const config = {
   get anthropicBaseUrl() {
     return process.env.ANTHROPIC_BASE_URL || undefined;
   },
+  /** The Gemini model that runs Google searches (search_provider google or hybrid). */
+  get geminiModel() {
+    return process.env.GEMINI_MODEL || DEFAULT_GEMINI_MODEL;
+  },
+  get geminiBaseUrl() {
+    return process.env.GEMINI_BASE_URL || undefined;
+  },
 };
 
 /** Secrets are cached for five minutes per warm container: one Secrets Manager call, not one per company. */
 const SECRET_MAX_AGE_SECONDS = 300;
 
-export async function apiKey(provider: 'tavily' | 'anthropic'): Promise<string> {
+export type KeyedProvider = 'tavily' | 'anthropic' | 'gemini';
+
+export async function apiKey(provider: KeyedProvider): Promise<string> {
   const prefix = provider.toUpperCase();
   const fromEnvironment = process.env[`${prefix}_API_KEY`];
   if (fromEnvironment) return fromEnvironment;
@@ -107,4 +145,14 @@ export async function apiKey(provider: 'tavily' | 'anthropic'): Promise<string> 
   const secret = await getSecret<string>(secretArn, { maxAge: SECRET_MAX_AGE_SECONDS });
   if (!secret) throw new Error(`configuration: the secret ${secretArn} is empty`);
   return secret.trim();
+}
+
+/**
+ * Which shared rate limit a provider's calls count against: one per API key, named by its secret's ARN (hashed, to keep
+ * account details out of the table's keys), never by the key itself. Local runs take keys from the environment.
+ */
+export function providerLimitKey(provider: 'tavily' | 'anthropic'): string {
+  const secretArn = process.env[`${provider.toUpperCase()}_SECRET_ARN`];
+  const source = secretArn ? createHash('sha256').update(secretArn).digest('hex').slice(0, 16) : 'local';
+  return `${provider}#${source}`;
 }

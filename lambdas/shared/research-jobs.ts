@@ -47,8 +47,6 @@ export function jobView(job: JobRecord, bucket: string, now = new Date()): JobVi
     job_id: job.job_id,
     status: unrecorded ? 'FAILED' : job.status,
     progress: { total: job.total, completed, failed: unrecorded ? job.total - completed : failed },
-    cost_usd: job.cost_usd ?? 0,
-    ...(job.max_cost_usd !== undefined ? { max_cost_usd: job.max_cost_usd } : {}),
     created_at: job.created_at,
     updated_at: job.updated_at,
     ...(unrecorded
@@ -58,6 +56,8 @@ export function jobView(job: JobRecord, bucket: string, now = new Date()): JobVi
     ...(job.results_jsonl_key && job.results_csv_key
       ? { results: { jsonl: `s3://${bucket}/${job.results_jsonl_key}`, csv: `s3://${bucket}/${job.results_csv_key}` } }
       : {}),
+    ...(job.cost_usd !== undefined ? { cost_usd: job.cost_usd } : {}),
+    ...(job.max_cost_usd !== undefined ? { max_cost_usd: job.max_cost_usd } : {}),
     ...(job.redrives ? { redrives: job.redrives } : {}),
     ...(job.callback_url ? { webhook: { url: job.callback_url, ...(job.webhook ?? { status: 'pending' as const, attempts: 0 }) } } : {}),
   };
@@ -118,7 +118,6 @@ export async function startBatchJob(
         submitted_by: options.submittedBy,
         kind: 'batch',
         callback_url: request.callback_url,
-        tier: request.tier,
         max_cost_usd: request.max_cost_usd,
       },
       new Date(),
@@ -308,15 +307,7 @@ export async function researchOneCompany(
   const manifestKey = jobKeys.manifest(jobId, requestHash);
   await results.putJson(manifestKey, [{ index: 0, company_name }]);
   const { created } = await jobs.create(
-    {
-      job_id: jobId,
-      total: 1,
-      request_hash: requestHash,
-      manifest_key: manifestKey,
-      submitted_by: submittedBy,
-      kind: 'single',
-      tier: request.tier,
-    },
+    { job_id: jobId, total: 1, request_hash: requestHash, manifest_key: manifestKey, submitted_by: submittedBy, kind: 'single' },
     new Date(),
   );
   if (!created) throw new CompanyRunFailed(`job ${jobId} already exists`);

@@ -4,9 +4,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { describeZodError, type Usage } from '../core/contracts';
 import { addUsage } from '../core/usage';
+import { withInvocationDeadline } from './invocation-deadline';
 import { logger, metrics, tracer } from './observability';
 
 /** A payload the handler cannot accept. Not retried: the same payload fails the same way. */
@@ -24,6 +25,12 @@ export function correlationKeysOf(event: unknown): { job_id?: string; index?: nu
   };
 }
 
+/**
+ * What a chain step's payload adds to the agent's own contract (the one its A2A skill takes): the job and company
+ * the state machine runs it for, so the step's log lines carry them. The handler drops them before the core runs.
+ */
+export const CHAIN_STEP_FIELDS = { job_id: z.string().min(1), index: z.number().int().nonnegative() };
+
 export function taskHandler<S extends z.ZodType, R>(inputSchema: S, run: (input: z.output<S>, context: Context) => Promise<R>) {
   const handle = async (event: unknown, context: Context): Promise<R> => {
     // Read from the raw event, so even a payload that fails its contract is logged with its job.
@@ -31,7 +38,10 @@ export function taskHandler<S extends z.ZodType, R>(inputSchema: S, run: (input:
     const parsed = inputSchema.safeParse(event);
     if (!parsed.success) throw new InvalidTaskInput(describeZodError(parsed.error));
     try {
-      return await run(parsed.data, context);
+      // What the function has left, for code that waits (provider pacing) to stop in time.
+      const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+      if (remaining === undefined) return await run(parsed.data, context);
+      return await withInvocationDeadline(Date.now() + remaining, () => run(parsed.data, context));
     } catch (error) {
       // The providers stay free of Powertools; a throttle is counted here, once per failed attempt the state
       // machine will retry, so the dashboard and the alarm see rate limits before they fail companies.

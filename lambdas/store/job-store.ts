@@ -1,7 +1,7 @@
 /** Job records: status and progress counters. The interface keeps handlers independent of DynamoDB. */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { JobStatus, Tier } from '../core/contracts';
+import type { JobStatus } from '../core/contracts';
 
 export interface JobRecord {
   job_id: string;
@@ -9,12 +9,6 @@ export interface JobRecord {
   total: number;
   completed: number;
   failed: number;
-  /** What the counted companies cost (each result's cost.usd), summed from the progress items like the counters. */
-  cost_usd: number;
-  /** The job's spending cap, when it has one. */
-  max_cost_usd?: number;
-  /** Absent on jobs recorded before tiers. */
-  tier?: Tier;
   created_at: string;
   updated_at: string;
   /** Hash of the submitted request: a retried submission with the same idempotency key must match it. */
@@ -35,16 +29,17 @@ export interface JobRecord {
   results_csv_key?: string;
   /** Where the job's summary is POSTed when it ends. */
   callback_url?: string;
+  /** The batch's spending cap (max_cost_usd of its request). */
+  max_cost_usd?: number;
+  /** What the job's counted companies spent (their results' `cost.usd`, list prices), summed from its progress. */
+  cost_usd?: number;
   /** How many times its failed companies were run again (POST /jobs/{job_id}/redrive). */
   redrives?: number;
   /** How that delivery went (absent until the job ended). */
   webhook?: { status: 'delivered' | 'failed'; attempts: number; last_status_code?: number; last_error?: string; at: string };
 }
 
-export type NewJob = Pick<JobRecord, 'job_id' | 'total' | 'request_hash' | 'manifest_key' | 'submitted_by' | 'kind' | 'callback_url' | 'tier' | 'max_cost_usd'>;
-
-/** What the progress items sum up: the job's own item holds none of it. */
-type Progress = 'completed' | 'failed' | 'cost_usd';
+export type NewJob = Pick<JobRecord, 'job_id' | 'total' | 'request_hash' | 'manifest_key' | 'submitted_by' | 'kind' | 'callback_url' | 'max_cost_usd'>;
 
 export interface JobStore {
   /** Creates the job, or returns the existing one when the id is taken. */
@@ -52,12 +47,12 @@ export interface JobStore {
   /** The job with its progress (counters summed from its progress items). */
   get(jobId: string): Promise<JobRecord | undefined>;
   /** The job's own item, its progress not read: for callers that need only what it is and how it stands. */
-  getRecord(jobId: string): Promise<Omit<JobRecord, Progress> | undefined>;
+  getRecord(jobId: string): Promise<Omit<JobRecord, 'completed' | 'failed'> | undefined>;
   /**
-   * Counts one company's outcome once, however often it is reported (Lambda retries, a storage step run twice),
-   * and adds what it cost to the job's, in the same update. One change is allowed: a company counted failed that
-   * later completes (a redrive) moves to completed, and that run's cost is added too. Returns false when nothing
-   * changed (nor was any cost added).
+   * Counts one company's outcome once, however often it is reported (Lambda retries, a storage step run twice).
+   * One change is allowed: a company counted failed that later completes (a redrive) moves to completed.
+   * `costUsd`, what the company's run spent, is added to the job's spend with the count, so it too is added once
+   * (a redrive's run adds its own: both were spent). Returns false when nothing changed.
    */
   countOutcome(jobId: string, index: number, outcome: CompanyOutcome, now: Date, costUsd?: number): Promise<boolean>;
   /** Every counted company's outcome, by index: what a redrive re-runs and what reconciliation compares. */
@@ -134,19 +129,18 @@ export class DynamoJobStore implements JobStore {
   ) {}
 
   async create(job: NewJob, now: Date): Promise<{ created: boolean; job: JobRecord }> {
-    const { completed: _c, failed: _f, cost_usd: _u, ...item } = {
+    const { completed: _c, failed: _f, ...item } = {
       ...job,
       status: 'SUBMITTED' as const,
       completed: 0,
       failed: 0,
-      cost_usd: 0,
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
     };
     try {
-      // The counters and the spend live in the progress items, not on the job.
+      // The counters live in the progress items, not on the job.
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(job_id)' }));
-      return { created: true, job: { ...item, completed: 0, failed: 0, cost_usd: 0 } };
+      return { created: true, job: { ...item, completed: 0, failed: 0 } };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const existing = await this.get(job.job_id);
@@ -160,9 +154,9 @@ export class DynamoJobStore implements JobStore {
     return record && (await this.withProgress([record as JobRecord]))[0];
   }
 
-  async getRecord(jobId: string): Promise<Omit<JobRecord, Progress> | undefined> {
+  async getRecord(jobId: string): Promise<Omit<JobRecord, 'completed' | 'failed'> | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { job_id: jobId }, ConsistentRead: true }));
-    return Item as Omit<JobRecord, Progress> | undefined;
+    return Item as Omit<JobRecord, 'completed' | 'failed'> | undefined;
   }
 
   /** Jobs with their counters summed from their progress items (one BatchGet for all of them). */
@@ -175,17 +169,17 @@ export class DynamoJobStore implements JobStore {
       'updated_at',
     ]);
     return jobs.map((job) => {
-      let { completed, failed, cost, updated_at } = { completed: 0, failed: 0, cost: 0, updated_at: job.updated_at };
+      let { completed, failed, cost_usd, updated_at } = { completed: 0, failed: 0, cost_usd: 0, updated_at: job.updated_at };
       for (let n = 0; n < shardCount(job.total); n++) {
         const shard = shards.get(progressKey(job.job_id, n)) as ProgressShard | undefined;
         if (!shard) continue;
         completed += shard.completed ?? 0;
         failed += shard.failed ?? 0;
-        cost += shard.cost_usd ?? 0;
+        cost_usd += shard.cost_usd ?? 0;
         if (shard.updated_at && shard.updated_at > updated_at) updated_at = shard.updated_at;
       }
-      // Each item's sum is exact (DynamoDB adds decimals exactly); adding the items up in floating point is not.
-      return { ...job, completed, failed, cost_usd: Math.round(cost * 1_000_000) / 1_000_000, updated_at };
+      // Summed from micro-dollars' worth of floats: rounded as the results round each company's cost.
+      return { ...job, completed, failed, cost_usd: Math.round(cost_usd * 1_000_000) / 1_000_000, updated_at };
     });
   }
 
@@ -215,7 +209,7 @@ export class DynamoJobStore implements JobStore {
     const key = { job_id: progressKey(jobId, Math.floor(index / PROGRESS_SHARD_SIZE)) };
     const values = { ':one': 1, ':index': new Set([String(index)]), ':indexValue': String(index), ':now': now.toISOString(), ':cost': costUsd };
     try {
-      // One conditional update on one item: a counter, its set of indexes and the spend change together or not at all.
+      // One conditional update on one item: a counter and its set of indexes change together or not at all.
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,

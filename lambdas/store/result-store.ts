@@ -1,10 +1,11 @@
 /** Everything a job keeps in S3: its manifest, raw search results, per-company results and the assembled files. */
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { CompanyResult, ManifestItem, SearchResult } from '../core/contracts';
 import { jobKeys } from '../core/job-layout';
-
-/** How many objects are fetched at once when reading a job's results back. */
-const READ_CONCURRENCY = 32;
+import { crashPoint } from '../shared/crash-point';
+import { S3TextUpload } from './s3-text-upload';
 
 export class ResultStore {
   constructor(
@@ -47,8 +48,10 @@ export class ResultStore {
     return key;
   }
 
-  putCompanyResult(jobId: string, result: CompanyResult): Promise<void> {
-    return this.putJson(jobKeys.result(jobId, result.index), result);
+  async putCompanyResult(jobId: string, result: CompanyResult): Promise<void> {
+    await this.putJson(jobKeys.result(jobId, result.index), result);
+    // Stored, not yet counted: where a dying storage step hurts most. The local runtime can crash an invocation here.
+    await crashPoint('company-result-written');
   }
 
   getCompanyResult(jobId: string, index: number): Promise<CompanyResult | undefined> {
@@ -68,18 +71,19 @@ export class ResultStore {
     return keys;
   }
 
-  /** Reads every stored company result of a job, in batch order. */
-  async listCompanyResults(jobId: string): Promise<CompanyResult[]> {
-    const keys = (await this.listKeys(jobKeys.resultsPrefix(jobId))).sort();
-    const results: CompanyResult[] = new Array(keys.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < keys.length) {
-        const i = next++;
-        results[i] = (await this.getJson<CompanyResult>(keys[i]!))!;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, keys.length) }, worker));
-    return results.filter(Boolean);
+  /** An object written a piece at a time (see S3TextUpload); nothing is visible until it is finished. */
+  textUpload(key: string, contentType: string, partSize?: number): S3TextUpload {
+    return new S3TextUpload(this.s3, this.bucket, key, contentType, partSize);
+  }
+
+  /** A text object's lines as they arrive, never the whole object at once; undefined when it does not exist. */
+  async readLines(key: string): Promise<AsyncIterable<string> | undefined> {
+    try {
+      const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return createInterface({ input: Body as Readable, crlfDelay: Infinity });
+    } catch (error) {
+      if (error instanceof NoSuchKey) return undefined;
+      throw error;
+    }
   }
 }

@@ -15,6 +15,8 @@ import {
   type FaultRule,
   type StandIn,
 } from './faults';
+import type { StandInLimits } from './rate-limits';
+import { answerRandomFault, faultDiceOf, type FaultDice, type FaultRates } from './fault-rates';
 
 export type { FaultRule, StandIn } from './faults';
 
@@ -24,6 +26,10 @@ export type AnthropicStandInOptions = {
   latencyMs?: number;
   /** The prompt cache's clock (tests move it to expire entries); Date.now by default. */
   now?: () => number;
+  /** Its own rate limit, and 429s at a given rate (local/stand-ins/rate-limits.ts). */
+  limits?: StandInLimits;
+  /** Faults at rates, drawn from a seed (fault-rates.ts), besides the `faults` rules. */
+  randomFaults?: FaultRates | FaultDice;
 };
 
 export const NO_FACTS_TEXT = 'No facts about the company were found in the search results.';
@@ -161,9 +167,10 @@ const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`
 
 export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promise<StandIn> {
   const faults = createFaultInjector(opts.faults);
+  const dice = faultDiceOf(opts.randomFaults);
   const cache = createPromptCache(opts.now);
 
-  return serveLocally('anthropic', (req, res, bodyText) => {
+  return serveLocally('anthropic', async (req, res, bodyText) => {
     const path = (req.url ?? '/').split('?')[0];
     const isCount = path === '/v1/messages/count_tokens';
     if (req.method !== 'POST' || (path !== '/v1/messages' && !isCount)) {
@@ -179,6 +186,7 @@ export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promi
       }
     }
     if (answerFault(res, 'anthropic', faults, bodyText)) return;
+    if (await answerRandomFault(res, 'anthropic', dice, bodyText)) return;
 
     let body: Record<string, unknown>;
     try {
@@ -257,5 +265,5 @@ export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promi
     const result = extractFromNotes(userText, tool.input_schema);
     if ('error' in result) return sendError(res, 'anthropic', 400, result.error);
     return reply([{ type: 'tool_use', id: newId('toolu'), name: tool.name, input: result.input }], 'tool_use', JSON.stringify(result.input).length);
-  }, { latencyMs: opts.latencyMs });
+  }, { latencyMs: opts.latencyMs, limits: opts.limits });
 }

@@ -1,29 +1,45 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createStandInLimiter, refusalHeaders, type StandInLimits } from './rate-limits';
 
 /**
  * Makes a stand-in fail on purpose: a request whose raw JSON body contains `match`
- * (case-insensitive) gets `status`, `times` times, or always when `times` is undefined.
+ * (case-insensitive; '' matches every request) gets `status`, `times` times, or always when `times` is undefined;
+ * with `rate` (0–1), only that share of the matching requests, drawn at random.
  */
-export type FaultRule = { match: string; status: number; times?: number };
+export type FaultRule = { match: string; status: number; times?: number; rate?: number };
+
+/**
+ * Faults on `rate` (0–1) of all requests, half of them rate limits (429), half server errors (500): the mix a busy
+ * provider answers with, for benchmarks.
+ */
+export function faultsAtRate(rate: number): FaultRule[] {
+  if (rate <= 0) return [];
+  const half = Math.min(rate, 1) / 2;
+  // The second rule sees only what the first let through, so its own rate is scaled to make each half of the total.
+  return [
+    { match: '', status: 429, rate: half },
+    { match: '', status: 500, rate: half / (1 - half) },
+  ];
+}
 
 /** Each provider has its own error body; the SDKs read their own shape to build the message. */
-export type ErrorDialect = 'tavily' | 'anthropic';
+export type ErrorDialect = 'tavily' | 'anthropic' | 'gemini';
 
 export type FaultInjector = {
   /** The rule that fires for this body (consuming one of its `times`), if any. */
   take(bodyText: string): FaultRule | undefined;
 };
 
-export function createFaultInjector(rules: readonly FaultRule[] = []): FaultInjector {
+export function createFaultInjector(rules: readonly FaultRule[] = [], random: () => number = Math.random): FaultInjector {
   // Copied per server so one rule list can be reused without servers sharing the remaining counts.
   const state = rules.map((rule) => ({ rule, needle: rule.match.toLowerCase(), left: rule.times ?? Infinity }));
   return {
     take(bodyText) {
       const haystack = bodyText.toLowerCase();
       for (const s of state) {
-        if (s.left > 0 && haystack.includes(s.needle)) {
+        if (s.left > 0 && haystack.includes(s.needle) && (s.rule.rate === undefined || random() < s.rule.rate)) {
           s.left -= 1;
           return s.rule;
         }
@@ -47,8 +63,24 @@ const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
+/** google.rpc.Code names, as the Gemini API puts them in `error.status`. */
+const GOOGLE_STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
 export function errorBody(dialect: ErrorDialect, status: number, message: string): unknown {
   if (dialect === 'tavily') return { detail: { error: message } };
+  if (dialect === 'gemini') {
+    const name = GOOGLE_STATUS_NAMES[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION');
+    return { error: { code: status, message, status: name } };
+  }
   const type = ANTHROPIC_ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
   return { type: 'error', error: { type, message } };
 }
@@ -118,7 +150,16 @@ export function readBody(req: IncomingMessage): Promise<string> {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export type StandIn = { readonly url: string; close(): Promise<void>; readonly requests: number };
+/** One request as the stand-in saw it: when it arrived (its limits' clock) and the status it was answered. */
+export type RequestRecord = { at: number; status: number };
+
+export type StandIn = {
+  readonly url: string;
+  close(): Promise<void>;
+  readonly requests: number;
+  /** Every request in arrival order (status 0 while unanswered): what a benchmark measures rates from. */
+  readonly log: readonly RequestRecord[];
+};
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, bodyText: string) => void | Promise<void>;
 
@@ -126,10 +167,27 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, bodyText: stri
  * Shared plumbing of both stand-ins: a loopback server on a free port that counts requests,
  * hands each handler the whole body, and turns a handler crash into a 500 in the provider's shape.
  */
-export function serveLocally(dialect: ErrorDialect, handle: Handler, options: { latencyMs?: number } = {}): Promise<StandIn> {
+export function serveLocally(
+  dialect: ErrorDialect,
+  handle: Handler,
+  options: { latencyMs?: number; limits?: StandInLimits } = {},
+): Promise<StandIn> {
   let requests = 0;
+  const log: RequestRecord[] = [];
+  const limiter = createStandInLimiter(options.limits);
+  const now = options.limits?.now ?? Date.now;
   const server = http.createServer((req, res) => {
     requests += 1;
+    const record = { at: now(), status: 0 };
+    log.push(record);
+    res.on('finish', () => (record.status = res.statusCode));
+    // Like a provider's gateway: the limit is checked on arrival, before the request is read or served.
+    const refusal = limiter.admit();
+    if (refusal) {
+      req.resume();
+      sendJson(res, 429, errorBody(dialect, 429, refusal.reason), refusalHeaders(refusal));
+      return;
+    }
     readBody(req)
       // A simulated provider round trip, for benchmarks that want realistic wall times; 0 by default.
       .then((bodyText) => (options.latencyMs ? delay(options.latencyMs).then(() => bodyText) : bodyText))
@@ -152,6 +210,7 @@ export function serveLocally(dialect: ErrorDialect, handle: Handler, options: { 
         get requests() {
           return requests;
         },
+        log,
         // Idempotent, so callers can close in both a finally block and a test's afterAll.
         close: () =>
           (closing ??= new Promise<void>((done, fail) => {

@@ -10,10 +10,21 @@ import {
   type FaultRule,
   type StandIn,
 } from './faults';
+import type { StandInLimits } from './rate-limits';
+import { answerRandomFault, faultDiceOf, type FaultDice, type FaultRates } from './fault-rates';
 
 export type { FaultRule, StandIn } from './faults';
 
-export type TavilyStandInOptions = { documents: CorpusDocument[]; apiKey?: string; faults?: FaultRule[]; latencyMs?: number };
+export type TavilyStandInOptions = {
+  documents: CorpusDocument[];
+  apiKey?: string;
+  faults?: FaultRule[];
+  latencyMs?: number;
+  /** Its own rate limit, and 429s at a given rate (local/stand-ins/rate-limits.ts). */
+  limits?: StandInLimits;
+  /** Faults at rates, drawn from a seed (fault-rates.ts), besides the `faults` rules. */
+  randomFaults?: FaultRates | FaultDice;
+};
 
 export type SearchHit = { document: CorpusDocument; score: number };
 
@@ -93,8 +104,9 @@ export function startTavilyStandIn(opts: TavilyStandInOptions): Promise<StandIn>
   const search = createSearchIndex(opts.documents);
   const byUrl = new Map(opts.documents.map((d) => [d.url, d]));
   const faults = createFaultInjector(opts.faults);
+  const dice = faultDiceOf(opts.randomFaults);
 
-  return serveLocally('tavily', (req, res, bodyText) => {
+  return serveLocally('tavily', async (req, res, bodyText) => {
     const started = process.hrtime.bigint();
     const elapsed = () => Math.round(Number(process.hrtime.bigint() - started) / 1e7) / 100;
     const path = (req.url ?? '/').split('?')[0];
@@ -109,6 +121,7 @@ export function startTavilyStandIn(opts: TavilyStandInOptions): Promise<StandIn>
       }
     }
     if (answerFault(res, 'tavily', faults, bodyText)) return;
+    if (await answerRandomFault(res, 'tavily', dice, bodyText)) return;
 
     let body: Record<string, unknown>;
     try {
@@ -155,5 +168,5 @@ export function startTavilyStandIn(opts: TavilyStandInOptions): Promise<StandIn>
       response_time: elapsed(),
       request_id: randomUUID(),
     });
-  }, { latencyMs: opts.latencyMs });
+  }, { latencyMs: opts.latencyMs, limits: opts.limits });
 }

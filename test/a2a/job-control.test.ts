@@ -2,14 +2,13 @@
  * Job control through the REST API, as a client sees it over HTTP: its own jobs listed newest first, a page at a
  * time; links that download the results files; canceling a running batch. Another client's job is 404 everywhere.
  */
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobViewSchema } from '../../lambdas/core/contracts';
 import { SCOPES } from '../../lambdas/core/scopes';
 import { startLocalServices, type LocalServices } from '../../local/local-services';
+import { restClient } from '../support/rest-client';
 
-const schema = JSON.parse(readFileSync('examples/schema.json', 'utf8'));
 let services: LocalServices;
 
 beforeAll(async () => {
@@ -20,20 +19,7 @@ afterAll(async () => {
   await services?.stop();
 });
 
-const tokenFor = (subject: string, scopes?: string[]) => services.issuer.mintToken({ subject, ...(scopes ? { scopes } : {}) });
-const call = async (bearer: string, method: 'GET' | 'POST', path: string) => {
-  const response = await fetch(`${services.restUrl}${path}`, { method, headers: { authorization: `Bearer ${bearer}` } });
-  return { status: response.status, body: (await response.json()) as any };
-};
-async function submit(bearer: string, companies: string[]): Promise<string> {
-  const response = await fetch(`${services.restUrl}/research/batch`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({ companies, extraction_schema: schema, max_iterations: 1 }),
-  });
-  expect(response.status).toBe(202);
-  return ((await response.json()) as { job_id: string }).job_id;
-}
+const { tokenFor, call, submit } = restClient(() => services);
 
 describe('GET /jobs', () => {
   it("lists only the caller's jobs, newest first, across pages, with no job twice", async () => {

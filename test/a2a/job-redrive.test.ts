@@ -13,6 +13,7 @@ import { SCOPES } from '../../lambdas/core/scopes';
 import { documentClient } from '../../lambdas/shared/aws-clients';
 import { DynamoJobStore } from '../../lambdas/store/job-store';
 import { startLocalServices, type LocalServices } from '../../local/local-services';
+import { restClient } from '../support/rest-client';
 
 const schema = JSON.parse(readFileSync('examples/schema.json', 'utf8'));
 const FLAKY = 'Deepcairn Geothermal';
@@ -32,20 +33,7 @@ afterAll(async () => {
   await services?.stop();
 });
 
-const tokenFor = (subject: string, scopes?: string[]) => services.issuer.mintToken({ subject, ...(scopes ? { scopes } : {}) });
-const call = async (bearer: string, method: 'GET' | 'POST', path: string) => {
-  const response = await fetch(`${services.restUrl}${path}`, { method, headers: { authorization: `Bearer ${bearer}` } });
-  return { status: response.status, body: (await response.json()) as any };
-};
-async function submit(bearer: string, companies: string[]): Promise<string> {
-  const response = await fetch(`${services.restUrl}/research/batch`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({ companies, extraction_schema: schema, max_iterations: 1 }),
-  });
-  expect(response.status).toBe(202);
-  return ((await response.json()) as { job_id: string }).job_id;
-}
+const { tokenFor, call, submit } = restClient(() => services);
 async function resultsFile(jobId: string) {
   const text = (await services.runtime.results.getText(jobKeys.jsonl(jobId)))!;
   return text.trim().split('\n').map((line) => companyResultSchema.parse(JSON.parse(line)));

@@ -121,6 +121,44 @@ describe('the daily research units', () => {
   });
 });
 
+describe('research started through an A2A agent', () => {
+  const send = async (bearer: string, agent: 'Coordinator' | 'Research', data: unknown, skill: string) => {
+    const endpoint = services.agents.find((a) => a.function.includes(agent) && !a.function.includes('Coordinator') === (agent !== 'Coordinator'))!;
+    const response = await fetch(`${endpoint.url}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'A2A-Version': '1.0', authorization: `Bearer ${bearer}` },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'SendMessage',
+        params: { message: { messageId: crypto.randomUUID(), role: 'ROLE_USER', parts: [{ data }], metadata: { skill_id: skill } } },
+      }),
+    });
+    return ((await response.json()) as any).result.task;
+  };
+
+  it('spends the same daily units as the REST API: a batch, a company or a research round beyond them is rejected, naming the quota', async () => {
+    const frank = await token('client-frank');
+    // 16 of 20 units through REST, then an A2A batch of 3 companies × 2 units does not fit.
+    expect((await call(frank, '/research/batch', { method: 'POST', body: batchOf(8) })).status).toBe(202);
+    const batch = await send(frank, 'Coordinator', batchOf(3), 'research_companies');
+    expect(batch.status.state).toBe('TASK_STATE_REJECTED');
+    expect(batch.status.message.parts[0].text).toBe(
+      `used 16 of ${DAILY_UNITS} research units today (UTC), this request needs 6; the budget resets at 00:00 UTC`,
+    );
+    const company = await send(frank, 'Coordinator', { company_name: 'Mercury Freight', extraction_schema: schema, max_iterations: 3, max_queries: 2 }, 'research_company');
+    expect(company.status.state).toBe('TASK_STATE_REJECTED');
+    expect(company.status.message.parts[0].text).toMatch(/^used 16 of 20 research units today \(UTC\), this request needs 6/);
+
+    // A direct research round of 4 queries still fits, and is charged: the next one does not.
+    const round = { company_name: 'Brightgull Robotics', extraction_schema: schema, max_queries: 4 };
+    expect((await send(frank, 'Research', round, 'research_company')).status.state).toBe('TASK_STATE_COMPLETED');
+    const over = await send(frank, 'Research', { ...round, max_queries: 1 }, 'research_company');
+    expect(over.status.state).toBe('TASK_STATE_REJECTED');
+    expect(over.status.message.parts[0].text).toMatch(/^used 20 of 20 research units today/);
+  });
+});
+
 describe('a quotas table that fails', () => {
   it('lets requests through (the counters are not worth an outage) but starts no research (that is what costs)', async () => {
     const erin = await token('client-erin');

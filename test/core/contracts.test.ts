@@ -10,8 +10,7 @@ import {
   type ExtractionSchema,
 } from '../../lambdas/core/contracts';
 import { recordProblems, schemaProblem } from '../../lambdas/core/json-schema';
-import { errorNameForStatus, ProviderError } from '../../lambdas/providers/provider-error';
-import { classifyTavilyError } from '../../lambdas/providers/tavily-search';
+import { errorNameForStatus, ProviderError, retryAfterMs } from '../../lambdas/providers/provider-error';
 
 const extraction_schema = { type: 'object', properties: { headquarters: { type: 'string' } } };
 
@@ -88,7 +87,7 @@ describe('batchRequestSchema', () => {
 describe('unknown keys', () => {
   it('refuses a misspelt option instead of quietly using its default', () => {
     expect(problem({ companies: ['Acme'], extraction_schema, max_iteration: 4 })).toBe(
-      '(body): unknown key "max_iteration"; the known keys are companies, extraction_schema, tier, max_iterations, max_queries, search_provider, max_cost_usd, callback_url',
+      '(body): unknown key "max_iteration"; the known keys are companies, extraction_schema, tier, max_iterations, max_queries, search_provider, callback_url, max_cost_usd',
     );
     expect(problem({ company_name: 'Acme', extraction_schema, maxQueries: 2, provider: 'tavily' }, singleResearchRequestSchema)).toBe(
       '(body): unknown keys "maxQueries", "provider"; the known keys are extraction_schema, tier, max_iterations, max_queries, search_provider, company_name',
@@ -271,25 +270,17 @@ describe('recordProblems', () => {
   });
 });
 
-describe('classifyTavilyError', () => {
+describe('retryAfterMs', () => {
+  const headers = (values: Record<string, string>) => new Headers(values);
   it.each([
-    ['429 Error: {"detail":"slow down"}', 'ProviderThrottled'],
-    ['Rate limit exceeded', 'ProviderThrottled'],
-    ['Too Many Requests', 'ProviderThrottled'],
-    ['Unauthorized: missing or invalid API key.', 'ProviderRejected'],
-    ['403 Error: {}', 'ProviderRejected'],
-    ['400 Error: {"detail":{"error":"query is too long"}}', 'ProviderRejected'],
-    ["432 Error: This request exceeds your plan's set usage limit.", 'ProviderRejected'],
-    ['500 Error: {}', 'ProviderUnavailable'],
-    ['Request timed out after 20 seconds.', 'ProviderUnavailable'],
-    ['Request timed out after 400 seconds.', 'ProviderUnavailable'],
-    ['getaddrinfo ENOTFOUND api.tavily.com', 'ProviderUnavailable'],
-  ] as const)('classifies %j as %s', (message, expected) => {
-    expect(classifyTavilyError(message)).toBe(expected);
-  });
-
-  it('does not mistake a longer number for a status code', () => {
-    expect(classifyTavilyError('503 Error: upstream 4290 ms')).toBe('ProviderUnavailable');
+    [{ 'retry-after': '7' }, 7_000],
+    [{ 'retry-after': '0' }, 0],
+    [{ 'retry-after-ms': '1500', 'retry-after': '2' }, 1_500],
+    [{ 'retry-after': 'Thu, 01 Jan 2026 00:00:30 GMT' }, 30_000],
+    [{ 'retry-after': 'soon' }, undefined],
+    [{}, undefined],
+  ] as const)('reads %j as %s ms', (values, expected) => {
+    expect(retryAfterMs(headers(values), Date.parse('2026-01-01T00:00:00Z'))).toBe(expected);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { zeroUsage, type ExtractionSchema, type ResearchInput } from '../../lambdas/core/contracts';
 import { fieldsOf } from '../../lambdas/core/json-schema';
-import { MAX_SOURCES, mentionsCompany, nameTokens, planQueries, research } from '../../lambdas/core/research';
+import { CONTENT_BUDGET, MAX_SOURCES, mentionsCompany, nameTokens, planQueries, research } from '../../lambdas/core/research';
 import type { LanguageModel, TokenUsage, WriteRequest } from '../../lambdas/providers/language-model';
 import type { SearchHit, SearchProvider } from '../../lambdas/providers/search-provider';
 
@@ -122,6 +122,30 @@ describe('research', () => {
     expect(findings.sources).toEqual([{ url: page.url, title: page.title }]);
     expect(findings.raw_results).toHaveLength(1);
     expect(requests[0]!.prompt.match(/northwind\.example\/about/g)).toHaveLength(1);
+  });
+
+  it('counts a page once however its URL is spelt, as two providers may spell it', async () => {
+    const search = fakeSearch([], {
+      'Northwind Robotics': [hit('https://northwind.example/about', 'Northwind Robotics, Lyon.', 0.8)],
+      'Northwind Robotics founded headquarters total funding': [hit('https://www.northwind.example/about/?utm_source=search', 'Northwind Robotics, Lyon, 2011.', 0.8)],
+    });
+    const findings = await research(researchInput({ max_queries: 2 }), { search: search.provider, model: fakeModel().model });
+    expect(search.queries).toEqual(['Northwind Robotics', 'Northwind Robotics founded headquarters total funding']);
+    expect(findings.raw_results).toHaveLength(1);
+    expect(findings.sources).toHaveLength(1);
+  });
+
+  it('gives the model no more source text than the content budget', async () => {
+    const page = (i: number) => `Northwind Robotics, page ${i}.\n${'- Fact: a long line of text about the company\n'.repeat(120)}`;
+    const hits = Array.from({ length: MAX_SOURCES }, (_, i) => hit(`https://news.example/${i}`, page(i), 1 - i / 10));
+    const { model, requests } = fakeModel();
+    await research(researchInput({ max_queries: 1 }), { search: fakeSearch(hits).provider, model });
+    const sources = [...requests[0]!.prompt.matchAll(/<source\b[^>]*>([\s\S]*?)<\/source>/g)].map((m) => m[1]!.trim());
+    expect(sources.length).toBeGreaterThan(1);
+    for (const content of sources) expect(content.length).toBeLessThanOrEqual(CONTENT_BUDGET.perResultChars);
+    expect(sources.reduce((sum, content) => sum + content.length, 0)).toBeLessThanOrEqual(CONTENT_BUDGET.totalChars);
+    // Cut at line ends: every line given is a whole one.
+    for (const content of sources) expect(content.split('\n').at(-1)).toMatch(/company$|\.$/);
   });
 
   it('ranks sources by score and caps them', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { completedResult, failedResult, failureReason } from '../../lambdas/core/company-result';
 import { companyResultSchema, zeroUsage, type CompanyResult, type ExtractionSchema, type Usage } from '../../lambdas/core/contracts';
 import { costOf } from '../../lambdas/core/pricing';
-import { csvCell, matchToManifest, toCsv, toJsonl } from '../../lambdas/core/results-files';
+import { csvCell, inManifestOrder, toCsv, toJsonl } from '../../lambdas/core/results-files';
 
 const schema: ExtractionSchema = {
   type: 'object',
@@ -114,17 +114,61 @@ describe('toJsonl', () => {
   });
 });
 
-describe('matchToManifest', () => {
-  it('orders results as the manifest does and reports companies without a result', () => {
-    const manifest = [
-      { index: 0, company_name: 'Northwind Robotics' },
-      { index: 1, company_name: 'Bluefin' },
-      { index: 2, company_name: 'Acme' },
-    ];
-    const stored = [result({ index: 2, company_name: 'Acme' }), result({ index: 0 })];
-    const { present, missing } = matchToManifest(manifest, stored);
-    expect(present.map((r) => r.index)).toEqual([0, 2]);
-    expect(missing).toEqual([{ index: 1, company_name: 'Bluefin' }]);
+describe('inManifestOrder', () => {
+  const manifest = Array.from({ length: 10 }, (_, index) => ({ index, company_name: `Company ${index}` }));
+
+  /** Reads that settle only when the test says, in whatever order it likes. */
+  function controlledReads() {
+    const pending = new Map<number, { resolve: (value: string | undefined) => void; reject: (error: Error) => void }>();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const read = (item: { index: number }) =>
+      new Promise<string | undefined>((resolve, reject) => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        const settle = () => {
+          inFlight -= 1;
+          pending.delete(item.index);
+        };
+        pending.set(item.index, {
+          resolve: (value) => (settle(), resolve(value)),
+          reject: (error) => (settle(), reject(error)),
+        });
+      });
+    return { read, pending, maxInFlight: () => maxInFlight };
+  }
+
+  it('yields every item once, in manifest order, though reads finish in reverse, with no more than the window in flight', async () => {
+    const reads = controlledReads();
+    const stored = inManifestOrder(manifest, reads.read, 3);
+    const seen: { index: number; value: string | undefined }[] = [];
+    for (;;) {
+      const next = stored.next();
+      // Settle whatever is in flight, latest first; index 4 has nothing stored.
+      await Promise.resolve();
+      for (const index of [...reads.pending.keys()].sort((a, b) => b - a)) {
+        reads.pending.get(index)!.resolve(index === 4 ? undefined : `result ${index}`);
+      }
+      const { done, value } = await next;
+      if (done) break;
+      seen.push({ index: value.item.index, value: value.value });
+    }
+    expect(seen.map((s) => s.index)).toEqual(manifest.map((m) => m.index));
+    expect(seen.find((s) => s.index === 4)!.value).toBeUndefined();
+    expect(seen.filter((s) => s.value !== undefined)).toHaveLength(9);
+    expect(reads.maxInFlight()).toBeLessThanOrEqual(3);
+  });
+
+  it('fails at the turn of a read that failed, after the items before it', async () => {
+    const read = async (item: { index: number }) => {
+      if (item.index === 2) throw new Error('S3 said no');
+      return item.index;
+    };
+    const seen: number[] = [];
+    await expect(async () => {
+      for await (const { item } of inManifestOrder(manifest, read, 4)) seen.push(item.index);
+    }).rejects.toThrow('S3 said no');
+    expect(seen).toEqual([0, 1]);
   });
 });
 
@@ -138,11 +182,6 @@ describe('failureReason', () => {
     expect(failureReason({ Error: 'States.Timeout', Cause: 'Task timed out after 130 seconds' })).toBe(
       'States.Timeout: Task timed out after 130 seconds',
     );
-  });
-
-  it('leads a spending cap\'s reason with budget_exhausted, the code to filter on', () => {
-    const cause = JSON.stringify({ errorType: 'BudgetExhausted', errorMessage: 'the job has spent $0.020000 of its max_cost_usd $0.01' });
-    expect(failureReason({ Error: 'BudgetExhausted', Cause: cause })).toBe('budget_exhausted: the job has spent $0.020000 of its max_cost_usd $0.01');
   });
 
   it('falls back to the error name alone', () => {

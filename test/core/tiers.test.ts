@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { batchRequestSchema, singleResearchRequestSchema, type ExtractionSchema } from '../../lambdas/core/contracts';
-import { BudgetExhausted, budgetProblem } from '../../lambdas/core/budget';
 import { companyRunInput, executionInput, RUN_SETTING_KEYS, runSettings } from '../../lambdas/core/job-layout';
 import { singleResearchUnits } from '../../lambdas/core/quotas';
 import { creditsPerSearch, resolvePlan, TIERS } from '../../lambdas/core/tiers';
@@ -40,15 +39,8 @@ describe('resolvePlan', () => {
 });
 
 describe('runSettings, what every company of a job runs with', () => {
-  it("carries the tier's plan and the spending cap (null without one)", () => {
-    expect(runSettings(batch({ tier: 'deep', max_cost_usd: 5 }))).toEqual({
-      extraction_schema,
-      search_provider: 'tavily',
-      tier: 'deep',
-      ...TIERS.deep,
-      max_cost_usd: 5,
-    });
-    expect(runSettings(batch()).max_cost_usd).toBeNull();
+  it("carries the tier's plan, and nothing that is the job's own (its spending cap stays on the job)", () => {
+    expect(runSettings(batch({ tier: 'deep', max_cost_usd: 5 }))).toEqual({ extraction_schema, search_provider: 'tavily', tier: 'deep', ...TIERS.deep });
   });
 
   it('keeps the plan of settings it made before, as a redrive reads them back', () => {
@@ -58,13 +50,13 @@ describe('runSettings, what every company of a job runs with', () => {
 
   it("resolves a pre-tier job's settings as standard, keeping their budgets", () => {
     const old = { extraction_schema, search_provider: 'tavily', max_iterations: 2, max_queries: 3 } as never;
-    expect(runSettings(old)).toMatchObject({ tier: 'standard', max_iterations: 2, max_queries: 3, search_depth: 'basic', max_cost_usd: null });
+    expect(runSettings(old)).toEqual({ extraction_schema, search_provider: 'tavily', ...TIERS.standard, tier: 'standard', max_iterations: 2, max_queries: 3 });
   });
 
   it('reaches every state: the execution input and a single run start with exactly the listed settings', () => {
-    const settings = runSettings(batch({ tier: 'economy', max_cost_usd: 1 }));
+    const settings = runSettings(batch({ tier: 'economy' }));
     const manifest = { bucket: 'b', key: 'k' };
-    const input = executionInput('job', manifest, batch({ tier: 'economy', max_cost_usd: 1 }));
+    const input = executionInput('job', manifest, batch({ tier: 'economy' }));
     for (const key of RUN_SETTING_KEYS) expect(input[key], key).toEqual(settings[key]);
 
     const single = singleResearchRequestSchema.parse({ company_name: 'Acme', extraction_schema, tier: 'economy' });
@@ -73,21 +65,6 @@ describe('runSettings, what every company of a job runs with', () => {
     expect(Object.keys(start).sort()).toEqual(
       ['job_id', 'index', 'company_name', ...RUN_SETTING_KEYS, 'iteration', 'follow_up_queries', 'usage', 'record'].sort(),
     );
-    expect(start).toMatchObject({ tier: 'economy', ...TIERS.economy, max_cost_usd: null });
-  });
-});
-
-describe('the spending cap', () => {
-  it('lets a job spend until its spend reaches the cap; a job without one never stops', () => {
-    expect(budgetProblem(undefined, 1_000)).toBeUndefined();
-    expect(budgetProblem(null, 1_000)).toBeUndefined();
-    expect(budgetProblem(0.05, 0.049999)).toBeUndefined();
-    expect(budgetProblem(0.05, 0.05)).toBe('the job has spent $0.050000 of its max_cost_usd $0.05');
-    expect(budgetProblem(0.05, 0.2)).toMatch(/spent \$0\.200000/);
-  });
-
-  it('is exceeded with an error the state machine can name', () => {
-    expect(new BudgetExhausted('x').name).toBe('BudgetExhausted');
-    expect(BudgetExhausted.errorName).toBe('BudgetExhausted');
+    expect(start).toMatchObject({ tier: 'economy', ...TIERS.economy });
   });
 });

@@ -17,12 +17,13 @@ import { loadCorpus } from '../../local/stand-ins/corpus';
 import { LOCAL_CALLER, startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 
 const schema = JSON.parse(readFileSync('examples/schema.json', 'utf8')) as ExtractionSchema;
+const loadCorpusNames = () => readFileSync('examples/companies.txt', 'utf8').trim().split('\n');
 const corpusUrls = new Set(loadCorpus('examples/corpus').map((d) => d.url));
 
 const companies = [
   'Brightgull Robotics',
-  'Quenvale Fieldworks', // every search for it fails with 503
-  'Tallowmere Payments', // one search is rate-limited once, then succeeds
+  'Quenvale Fieldworks', // every search for it fails with 503, at both providers
+  'Tallowmere Payments', // one Tavily search is rate-limited once: Gemini answers it (or a retry does)
   'Amberfold Textiles', // the LLM answers 500 every time
   'Glassmoth Diagnostics', // never names its CEO: incomplete after every round
   'Ptarmigan Ledgerworks', // not in the corpus at all
@@ -46,6 +47,7 @@ beforeAll(async () => {
         { match: 'Quenvale Fieldworks', status: 503 },
         { match: 'Tallowmere Payments', status: 429, times: 1 },
       ],
+      gemini: [{ match: 'Quenvale Fieldworks', status: 503 }],
       anthropic: [{ match: 'Amberfold Textiles', status: 500 }],
     },
   });
@@ -79,6 +81,10 @@ describe('a submitted batch', () => {
   it('counts every company once in DynamoDB: completed + failed = submitted', async () => {
     const job = (await runtime.api.getJob(jobId)).body;
     expect(job.progress).toEqual({ total: companies.length, completed: companies.length - 2, failed: 2 });
+    // What the batch spent: its companies' costs, each added once with its count.
+    const spent = results.reduce((sum, r) => sum + r.cost.usd, 0);
+    expect(job.cost_usd).toBeGreaterThan(0);
+    expect(job.cost_usd).toBeCloseTo(spent, 6);
     const store = new DynamoJobStore(documentClient(), process.env.JOBS_TABLE_NAME!);
     const outcomes = await store.countedOutcomes(jobId, companies.length);
     expect([...outcomes.keys()].sort((a, b) => a - b)).toEqual(companies.map((_, i) => i));
@@ -92,7 +98,8 @@ describe('a submitted batch', () => {
   it('records a company whose provider keeps failing as failed, with the reason', () => {
     const quenvale = byName('Quenvale Fieldworks');
     expect(quenvale.status).toBe('failed');
-    expect(quenvale.failure_reason).toMatch(/ProviderUnavailable/);
+    // The default provider is Tavily: the reason names it and what it answered.
+    expect(quenvale.failure_reason).toMatch(/^ProviderUnavailable: tavily: HTTP 503: Service unavailable/);
     expect(quenvale.complete).toBe(false);
     const amberfold = byName('Amberfold Textiles');
     expect(amberfold.status).toBe('failed');
@@ -215,6 +222,7 @@ describe('the search cache', () => {
     const [again] = (await runtime.results.getText(jobKeys.jsonl(submitted.body.job_id)))!.trim().split('\n').map((l) => JSON.parse(l));
     const first = byName('Brightgull Robotics');
     expect(runtime.standInRequests()!.tavily).toBe(before.tavily);
+    expect(runtime.standInRequests()!.gemini).toBe(before.gemini);
     expect(again.data).toEqual(first.data);
     expect(again.cost.search_queries).toBe(first.cost.search_queries);
     expect(again.cost.usd).toBeLessThan(first.cost.usd);
@@ -241,6 +249,33 @@ describe('a batch that cannot run', () => {
     const job = (await runtime.api.getJob(jobId)).body;
     expect(job.status).toBe('FAILED');
     expect(job.error).toMatch(/States.ItemReaderFailed.*never-written/);
+  });
+});
+
+describe('a batch with a spending cap', () => {
+  it('starts no company once its spend reaches max_cost_usd: the rest end failed with the reason, every company counted', async () => {
+    // More companies than the Map runs at once (100): the later ones start after earlier ones have spent.
+    const names = loadCorpusNames();
+    const capped = Array.from({ length: 130 }, (_, i) => names[i % names.length]!);
+    const submitted = await runtime.api.submitBatch({ companies: capped, extraction_schema: schema, max_iterations: 1, max_cost_usd: 0.5 });
+    expect(submitted.statusCode).toBe(202);
+    const jobId = submitted.body.job_id as string;
+    expect((await runtime.waitForJob(jobId)).status).toBe('SUCCEEDED');
+
+    const job = (await runtime.api.getJob(jobId)).body;
+    expect(job.status).toBe('COMPLETED');
+    expect(job.progress.completed + job.progress.failed).toBe(130);
+    const lines = (await runtime.results.getText(jobKeys.jsonl(jobId)))!.trim().split('\n').map((l) => JSON.parse(l) as CompanyResult);
+    expect(lines.map((r) => r.index)).toEqual(capped.map((_, i) => i));
+    const refused = lines.filter((r) => r.failure_reason?.startsWith('BudgetExhausted: budget_exhausted'));
+    expect(refused.length).toBeGreaterThan(0);
+    // Refused before its first search: no provider was paid (Lambda and Step Functions are estimated per round).
+    for (const r of refused) expect(r).toMatchObject({ status: 'failed', cost: { search_usd: 0, llm_usd: 0, search_queries: 0 } });
+    // The cap is overshot by at most what the companies running when it was reached spend: never more than 100 of them.
+    const perCompany = Math.max(...lines.map((r) => r.cost.usd));
+    expect(job.cost_usd).toBeGreaterThanOrEqual(0.5);
+    expect(job.cost_usd).toBeLessThan(0.5 + 100 * perCompany);
+    expect(await runtime.api.submitBatch({ companies: ['Acme'], extraction_schema: schema, max_cost_usd: 0 })).toMatchObject({ statusCode: 400 });
   });
 });
 

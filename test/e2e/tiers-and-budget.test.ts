@@ -1,7 +1,7 @@
 /**
  * Tiers and the spending cap end to end on the local runtime: a tier's plan reaches the providers through the
  * state machine (searches, depth, models), every result and the job carry what they cost, and a job that reaches
- * its max_cost_usd ends its remaining companies failed with reason budget_exhausted, each counted.
+ * its max_cost_usd ends the companies it has not started failed with reason budget_exhausted, each counted.
  * The map runs one company at a time here, so which companies the cap stops is certain.
  */
 import { readFileSync } from 'node:fs';
@@ -94,13 +94,13 @@ describe('a job with max_cost_usd', () => {
     run = await runBatch({ companies, tier: 'economy', max_cost_usd: 0.000001 });
   });
 
-  it('researches until it reaches the cap, then ends each remaining company failed with reason budget_exhausted', () => {
+  it('researches until it reaches the cap, then ends each company not yet started failed with reason budget_exhausted', () => {
     const { results } = run;
     expect(results.map((r) => r.company_name)).toEqual(companies);
     expect(results[0]).toMatchObject({ status: 'completed', complete: true });
     for (const stopped of results.slice(1)) {
       expect(stopped.status, stopped.company_name).toBe('failed');
-      expect(stopped.failure_reason).toMatch(/^budget_exhausted: the job has spent \$0\.\d+ of its max_cost_usd \$0\.000001$/);
+      expect(stopped.failure_reason).toMatch(/^BudgetExhausted: budget_exhausted: the job has spent \$0\.\d+ of its max_cost_usd of \$0\.000001$/);
       // Stopped before its first search: no provider was paid for it.
       expect(stopped.cost).toMatchObject({ search_queries: 0, search_usd: 0, llm_usd: 0 });
     }

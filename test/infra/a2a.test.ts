@@ -188,13 +188,19 @@ describe('function URLs', () => {
     }
   });
 
-  it('let every URL function read and write the tasks table', () => {
+  it("let every URL function do on the tasks table what the A2A task store does, and query by_owner, no other index", () => {
     const tasksTableId = onlyId('AWS::DynamoDB::Table', { Properties: { GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: 'by_owner' })]) } });
+    const tableArn = arnOf(tasksTableId);
+    const ownerIndex = { 'Fn::Join': ['', [tableArn, '/index/by_owner']] };
     for (const target of urlTargets()) {
-      const statements = statementsOfRole(target);
-      const onTasks = statements.filter((s) => s.Effect === 'Allow' && JSON.stringify(s.Resource).includes(JSON.stringify(arnOf(tasksTableId))));
-      const actions = onTasks.flatMap((s) => [s.Action].flat());
-      expect(actions, target).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
+      const statements = statementsOfRole(target).filter((s) => s.Effect === 'Allow');
+      const actionsOn = (resource: unknown) =>
+        statements.filter((s) => [s.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify(resource))).flatMap((s) => [s.Action].flat()).sort();
+      // lambdas/store/a2a-task-store.ts: Get, Put, Delete (push configs), Query per task, BatchGet (a ListTasks page).
+      expect(actionsOn(tableArn), target).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+      expect(actionsOn(ownerIndex), target).toEqual(['dynamodb:Query']);
+      const onTasksTable = statements.filter((s) => JSON.stringify(s.Resource).includes(JSON.stringify(tableArn)));
+      expect(JSON.stringify(onTasksTable.map((s) => s.Resource)), target).not.toContain('/index/*');
     }
   });
 });
@@ -313,5 +319,23 @@ describe('outputs', () => {
     template.hasOutput('TokenUrl', { Value: { 'Fn::Join': ['', Match.arrayWith([domain])] } });
     const url = resolveIntrinsics(template.toJSON().Outputs.TokenUrl.Value, cfn) as string;
     expect(url).toMatch(/^https:\/\/[^/]+\.auth\.[^/]+\.amazoncognito\.com\/oauth2\/token$/);
+  });
+});
+
+describe('the cards’ provider', () => {
+  const agentEnvironments = (context: Record<string, unknown>) => {
+    const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+    const t = Template.fromStack(new DossierStack(app, 'Dossier'));
+    return Object.values(t.findResources('AWS::Lambda::Function'))
+      .filter((fn) => fn.Properties.Environment?.Variables?.AUTH_TOKEN_URL)
+      .map((fn) => fn.Properties.Environment.Variables as Record<string, unknown>);
+  };
+
+  it('reaches every agent from -c agentProviderName/agentProviderUrl, and is absent by default', () => {
+    const configured = agentEnvironments({ agentProviderName: 'Acme Research', agentProviderUrl: 'https://acme.example' });
+    expect(configured).toHaveLength(4);
+    for (const env of configured) expect(env).toMatchObject({ AGENT_PROVIDER_NAME: 'Acme Research', AGENT_PROVIDER_URL: 'https://acme.example' });
+    for (const env of agentEnvironments({})) expect(env.AGENT_PROVIDER_NAME).toBeUndefined();
+    expect(() => agentEnvironments({ agentProviderName: 'Acme Research' })).toThrow(/give both or neither/);
   });
 });

@@ -33,6 +33,14 @@ describe('Identity with Cognito', () => {
     });
   });
 
+  it('would demand a strong password of any user added by hand', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      Policies: {
+        PasswordPolicy: Match.objectLike({ MinimumLength: 14, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true }),
+      },
+    });
+  });
+
   it('declares the dossier resource server with both scopes', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
       Identifier: 'dossier',

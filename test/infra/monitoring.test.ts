@@ -84,6 +84,23 @@ describe('alarms', () => {
     }
   });
 
+  it("topic takes TLS publishers only, and still lets this stack's alarms publish (its policy replaces SNS's default one)", () => {
+    const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy', { Properties: { Topics: [{ Ref: topicId() }] } })) as CfnResource[];
+    expect(policies).toHaveLength(1);
+    const statements = policies[0]!.Properties.PolicyDocument.Statement as Record<string, any>[];
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        expect.objectContaining({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'cloudwatch.amazonaws.com' } }),
+      ]),
+    );
+    const allow = statements.find((s) => s.Effect === 'Allow')!;
+    // Only alarms named after this stack, as every alarm here is.
+    expect(JSON.stringify(allow.Condition.ArnLike['aws:SourceArn'])).toContain(':alarm:DossierTest-*');
+    const alarmNames = (Object.values(template.findResources('AWS::CloudWatch::Alarm')) as CfnResource[]).map((a) => a.Properties.AlarmName as string);
+    for (const name of alarmNames) expect(name).toMatch(/^DossierTest-/);
+  });
+
   it('company failure rate: failed / (completed + failed) over 15 minutes above 5 %', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'DossierTest-company-failure-rate',

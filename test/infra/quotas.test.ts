@@ -7,6 +7,7 @@ import { DossierStack } from '../../lib/dossier-stack';
 const ROUTES = ['submit-batch', 'research-single', 'job-status', 'list-jobs', 'job-results', 'cancel-job', 'redrive-job', 'webhook-secret'];
 // The routes that start research spend units: a redrive runs companies again.
 const RESEARCH_ROUTES = ['submit-batch', 'research-single', 'redrive-job'];
+const A2A_RESEARCH_DOORS = ['research', 'coordinator-agent'];
 
 function synth(context: Record<string, unknown> = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
@@ -64,7 +65,17 @@ describe('the API route functions', () => {
         (s: any) => [s.Action].flat().includes('dynamodb:UpdateItem') && [s.Resource].flat().some((r: unknown) => JSON.stringify(r) === JSON.stringify(tableArn)),
       ),
     );
-    expect(writers).toHaveLength(ROUTES.length);
+    // The API's routes, and the two A2A agents that start research (the research agent, the coordinator).
+    expect(writers).toHaveLength(ROUTES.length + A2A_RESEARCH_DOORS.length);
+  });
+
+  it('charge research started through A2A to the same daily units', () => {
+    for (const door of A2A_RESEARCH_DOORS) {
+      expect(environmentOf(template, door), door).toMatchObject({ QUOTAS_TABLE_NAME: { Ref: quotasTableId(template) }, DAILY_RESEARCH_UNITS: '200000' });
+    }
+    expect(environmentOf(synth({ dailyResearchUnits: 5000 }), 'coordinator-agent')).toMatchObject({ DAILY_RESEARCH_UNITS: '5000' });
+    // Extraction and reflection spend tokens, not research units.
+    expect(environmentOf(template, 'extraction').DAILY_RESEARCH_UNITS).toBeUndefined();
   });
 
   it('take their limits from the context', () => {

@@ -8,7 +8,9 @@ import { companyRunInput, executionInput } from '../../lambdas/core/job-layout';
 import { policyAllows, policyFor } from '../../lambdas/core/api-access';
 import { ALL_SCOPES } from '../../lambdas/core/scopes';
 import { JOBS_BY_CLIENT_INDEX } from '../../lambdas/store/job-store';
+import { STORAGE_TRANSIENT_ATTEMPTS } from '../../lib/company-research';
 import { DossierStack } from '../../lib/dossier-stack';
+import { LAMBDA_CRASH_ERRORS, LAMBDA_SERVICE_ERRORS } from '../../lib/lambda-errors';
 // The local runtime resolves the definition the way CloudFormation would; the assertions reuse it.
 import {
   companyMachineDefinition,
@@ -43,6 +45,9 @@ function logicalIdOf(type: string, props: object = {}): string {
 
 const jobsTableId = () =>
   logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'job_id', KeyType: 'HASH' }] } });
+
+/** The data bucket: the one whose server access logs go to the other. */
+const dataBucketId = () => logicalIdOf('AWS::S3::Bucket', { Properties: { LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'data-bucket/' }) } });
 
 const functionId = (handler: string) =>
   logicalIdOf('AWS::Lambda::Function', { Metadata: { 'dossier:entry': `lambdas/handlers/${handler}.ts` } });
@@ -96,32 +101,54 @@ describe('storage', () => {
     expect(environment.SEARCH_CACHE_TABLE_NAME).toEqual({ Ref: Object.keys(template.findResources('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'cache_key', KeyType: 'HASH' }] } }))[0] });
   });
 
-  it('encrypts the bucket and blocks every kind of public access', () => {
-    template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: Match.arrayWith([Match.objectLike({ ServerSideEncryptionByDefault: Match.anyValue() })]) },
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
-    });
+  it('encrypts both buckets (data, access logs) and blocks every kind of public access', () => {
+    const buckets = Object.entries(template.findResources('AWS::S3::Bucket')) as [string, CfnResource][];
+    expect(buckets).toHaveLength(2);
+    for (const [id, bucket] of buckets) {
+      expect(bucket.Properties, id).toMatchObject({
+        BucketEncryption: { ServerSideEncryptionConfiguration: [expect.objectContaining({ ServerSideEncryptionByDefault: expect.anything() })] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      });
+    }
   });
 
-  it('refuses plain-HTTP access to the bucket', () => {
-    const bucketId = logicalIdOf('AWS::S3::Bucket');
+  it('refuses plain-HTTP access to both buckets', () => {
+    for (const bucketId of Object.keys(template.findResources('AWS::S3::Bucket'))) {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: bucketId },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it("logs the data bucket's accesses to the access-logs bucket, which only S3's log delivery may write, for that bucket", () => {
+    const data = resources[dataBucketId()]!;
+    const logsId = (data.Properties.LoggingConfiguration.DestinationBucketName as { Ref: string }).Ref;
+    expect(logsId).not.toBe(dataBucketId());
+    expect(resources[logsId]!.Properties.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ ExpirationInDays: 90, Status: 'Enabled' })]);
+    // ACLs stay disabled on both: delivery is allowed by the bucket policy, from the data bucket of this account only.
+    expect(resources[logsId]!.Properties.AccessControl).toBeUndefined();
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      Bucket: { Ref: bucketId },
+      Bucket: { Ref: logsId },
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Action: 's3:PutObject',
+            Condition: Match.objectLike({ ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [dataBucketId(), 'Arn'] } } }),
+          }),
         ]),
       },
     });
   });
 
   it('expires raw search results but not the results themselves', () => {
-    const bucket = Object.values(template.findResources('AWS::S3::Bucket'))[0] as CfnResource;
+    const bucket = resources[dataBucketId()]!;
     const rules = bucket.Properties.LifecycleConfiguration.Rules as Record<string, unknown>[];
     const expiring = rules.filter((r) => r.ExpirationInDays !== undefined && r.Status === 'Enabled');
     expect(expiring.map((r) => r.Prefix)).toEqual(['search-results/']);
@@ -134,7 +161,7 @@ describe('functions', () => {
   });
 
   it('runs every function on arm64 Node.js 24 with active tracing, and each that keeps data with the bucket name', () => {
-    const bucketId = logicalIdOf('AWS::S3::Bucket');
+    const bucketId = dataBucketId();
     const functions = Object.entries(template.findResources('AWS::Lambda::Function')) as [string, CfnResource][];
     expect(functions.length).toBeGreaterThanOrEqual(HANDLERS.length);
     for (const [id, fn] of functions) {
@@ -156,9 +183,11 @@ describe('functions', () => {
     }
     const tavilySecret = logicalIdOf('AWS::SecretsManager::Secret', { Properties: { Description: Match.stringLikeRegexp('Tavily') } });
     const anthropicSecret = logicalIdOf('AWS::SecretsManager::Secret', { Properties: { Description: Match.stringLikeRegexp('Anthropic') } });
+    const geminiSecret = logicalIdOf('AWS::SecretsManager::Secret', { Properties: { Description: Match.stringLikeRegexp('Gemini') } });
     expect(resources[functionId('research')]!.Properties.Environment.Variables).toMatchObject({
       TAVILY_SECRET_ARN: { Ref: tavilySecret },
       ANTHROPIC_SECRET_ARN: { Ref: anthropicSecret },
+      GEMINI_SECRET_ARN: { Ref: geminiSecret },
     });
     expect(resources[functionId('extraction')]!.Properties.Environment.Variables).toMatchObject({
       ANTHROPIC_SECRET_ARN: { Ref: anthropicSecret },
@@ -198,7 +227,7 @@ describe('state machine', () => {
 
   it('fans the companies out over a Distributed Map reading the manifest from S3', () => {
     const map = states().ResearchCompanies!;
-    const bucketId = logicalIdOf('AWS::S3::Bucket');
+    const bucketId = dataBucketId();
     expect(map.Type).toBe('Map');
     expect(map.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED');
     expect(map.ItemReader).toMatchObject({
@@ -266,6 +295,40 @@ describe('state machine', () => {
     expect(states().MarkJobDone!.End).toBe(true);
   });
 
+  it("bounds the assembly by its function's own timeout, and retries it when its invocation crashes or is throttled", () => {
+    const assembleId = functionId('assemble-results');
+    const timeout = resources[assembleId]!.Properties.Timeout as number;
+    template.hasResource('AWS::Lambda::Function', {
+      Metadata: Match.objectLike({ 'dossier:entry': 'lambdas/handlers/assemble-results.ts' }),
+      Properties: Match.objectLike({ Timeout: timeout }),
+    });
+    expect(timeout).toBeGreaterThanOrEqual(300);
+    const assemble = states().AssembleResults!;
+    expect(assemble.TimeoutSeconds).toBe(timeout);
+    const transient = (assemble.Retry as AslState[]).find((r) => r.ErrorEquals.includes('Runtime.ExitError'));
+    expect(transient?.ErrorEquals).toEqual(
+      expect.arrayContaining([...LAMBDA_SERVICE_ERRORS, ...LAMBDA_CRASH_ERRORS, 'Lambda.TooManyRequestsException']),
+    );
+    expect(transient!.MaxAttempts).toBeGreaterThanOrEqual(2);
+    expect(transient!.BackoffRate).toBeGreaterThan(1);
+  });
+
+  it.each(['Research', 'Extract', 'Reflect', 'StoreResult', 'RecordFailure'])(
+    '%s runs again, with backoff, when its Lambda invocation crashes or Lambda fails to run it',
+    (name) => {
+      const state = processor().States[name]!;
+      const transient = (state.Retry as AslState[]).find((r) => r.ErrorEquals.includes('Lambda.Unknown'));
+      expect(transient?.ErrorEquals).toEqual(expect.arrayContaining([...LAMBDA_SERVICE_ERRORS, ...LAMBDA_CRASH_ERRORS]));
+      expect(transient!.BackoffRate).toBeGreaterThan(1);
+      // Storing is idempotent and has no Catch behind it: it gets the most attempts.
+      expect(transient!.MaxAttempts).toBe(name === 'StoreResult' || name === 'RecordFailure' ? STORAGE_TRANSIENT_ATTEMPTS : 3);
+    },
+  );
+
+  it.each(['Research', 'Extract', 'Reflect', 'StoreResult', 'RecordFailure'])('%s is told the job and the company it runs for (its log lines carry them)', (name) => {
+    expect(processor().States[name]!.Parameters).toMatchObject({ 'job_id.$': '$.job_id', 'index.$': '$.index' });
+  });
+
   it('marks the job failed when the map or the assembly fails, and fails the execution', () => {
     for (const name of ['ResearchCompanies', 'AssembleResults']) {
       expect(states()[name]!.Catch, name).toEqual(
@@ -282,13 +345,14 @@ describe('company machine', () => {
   const processor = () => definition.States.ResearchCompanies!.ItemProcessor as { StartAt: string; States: Record<string, AslState> };
   const logGroupOf = (machine: CfnResource) => (machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 
-  it('is an EXPRESS machine of five minutes, traced, logging errors without execution data for a month', () => {
+  it('is an EXPRESS machine of five minutes, traced, logging every event without execution data for a month', () => {
     const machine = resources[companyMachine.logicalId]!;
     expect(companyMachine.type).toBe('EXPRESS');
     expect(machine.Properties.StateMachineType).toBe('EXPRESS');
     expect(companyMachine.definition.TimeoutSeconds).toBe(300);
     expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
-    expect(machine.Properties.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+    // An EXPRESS execution's history exists only in these logs; company data and schemas stay out of them.
+    expect(machine.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
     expect(resources[logGroupOf(machine)]!.Properties.RetentionInDays).toBe(30);
   });
 
@@ -483,10 +547,16 @@ describe('API', () => {
     ]);
   });
 
-  it('lets the results function read results objects and do nothing else in the bucket', () => {
-    const bucketArn = { 'Fn::GetAtt': [logicalIdOf('AWS::S3::Bucket'), 'Arn'] };
+  it('lets the results function read the two results files and do nothing else in the bucket', () => {
+    const bucketArn = { 'Fn::GetAtt': [dataBucketId(), 'Arn'] };
     const s3 = roleStatements('job-results').filter((s) => [s.Action].flat().some((action: string) => action.startsWith('s3:')));
-    expect(s3).toEqual([{ Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/jobs/*']] } }]);
+    expect(s3).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: [{ 'Fn::Join': ['', [bucketArn, '/jobs/*/results.jsonl']] }, { 'Fn::Join': ['', [bucketArn, '/jobs/*/results.csv']] }],
+      },
+    ]);
   });
 
   it("lets the cancel function stop the coordinator's executions, and start none", () => {
@@ -513,5 +583,107 @@ describe('permissions', () => {
     const machine = { Ref: coordinator.logicalId };
     expect(allows(statementsOfFunctionRole('submit-batch'), 'states:StartExecution', machine)).toBe(true);
     expect(allows(statementsOfFunctionRole('job-status'), 'states:StartExecution', machine)).toBe(false);
+  });
+
+  /**
+   * What a function may do with Dossier's data, read from its role: actions by table (`jobs`, `jobs/index/by_client`…)
+   * and by bucket key pattern (`bucket/jobs/*\/results/*`; `bucket` alone for a listing, with its prefix).
+   */
+  function dataAccess(handler: string): Record<string, string[]> {
+    const tableNames: Record<string, string> = {
+      [jobsTableId()]: 'jobs',
+      [logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'cache_key', KeyType: 'HASH' }] } })]: 'search-cache',
+      [logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'quota_key', KeyType: 'HASH' }] } })]: 'quotas',
+      [logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'limit_key', KeyType: 'HASH' }] } })]: 'rate-limits',
+      [logicalIdOf('AWS::DynamoDB::Table', { Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'pk', KeyType: 'HASH' }]) } })]: 'tasks',
+      [dataBucketId()]: 'bucket',
+    };
+    const nameOf = (resource: any): string | undefined => {
+      const getAtt = resource?.['Fn::GetAtt'];
+      if (getAtt) return tableNames[getAtt[0]];
+      const join = resource?.['Fn::Join'];
+      if (join && join[1].length === 2) {
+        const base = nameOf(join[1][0]);
+        return base && `${base}${join[1][1]}`;
+      }
+      return undefined;
+    };
+    const access: Record<string, string[]> = {};
+    for (const statement of statementsOfFunctionRole(handler).filter((s) => s.Effect === 'Allow')) {
+      for (const resource of [statement.Resource].flat()) {
+        let name = nameOf(resource);
+        if (!name) continue;
+        const prefix = statement.Condition?.StringLike?.['s3:prefix'];
+        if (prefix) name = `${name} (prefix ${prefix})`;
+        access[name] = [...(access[name] ?? []), ...[statement.Action].flat()].sort();
+      }
+    }
+    return access;
+  }
+
+  const TASK_STORE = {
+    tasks: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    'tasks/index/by_owner': ['dynamodb:Query'],
+  };
+  const COUNTS_REQUESTS = { quotas: ['dynamodb:UpdateItem'] };
+  // The functions that call providers take their place in the shared rate limits (lambdas/store/rate-limit-store.ts).
+  const PACED = { 'rate-limits': ['dynamodb:UpdateItem'] };
+  const RESERVES_UNITS = { quotas: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] };
+  // Reading a job is its item and its progress items (BatchGetItem, lambdas/store/job-store.ts).
+  const JOB_WRITER = { jobs: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] };
+  const COUNTER = { jobs: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'] };
+  const WRITES_MANIFEST = { 'bucket/jobs/*/manifest-*.json': ['s3:PutObject'] };
+  const WRITES_SETTINGS = { 'bucket/jobs/*/settings-*.json': ['s3:PutObject'] };
+
+  // Each function's actions are the ones its handler sends (lambdas/store/*.ts, lambdas/shared/*.ts): no Scan, no
+  // BatchWriteItem, no DeleteItem outside the A2A push configs, no listing but the assembly's, no object deleted.
+  it.each([
+    [
+      'research',
+      {
+        'search-cache': ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        jobs: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
+        ...TASK_STORE,
+        ...RESERVES_UNITS,
+        ...PACED,
+        'bucket/search-results/*': ['s3:PutObject'],
+      },
+    ],
+    ['extraction', { ...TASK_STORE, ...PACED }],
+    ['reflection', TASK_STORE],
+    [
+      'store-result',
+      { ...COUNTER, 'bucket/jobs/*/results/*': ['s3:PutObject'], 'bucket/jobs/*/results.jsonl': ['s3:PutObject'], 'bucket/jobs/*/results.csv': ['s3:PutObject'] },
+    ],
+    [
+      'assemble-results',
+      {
+        ...COUNTER,
+        'bucket/jobs/*/manifest-*.json': ['s3:GetObject'],
+        'bucket/jobs/*/results/*': ['s3:GetObject', 's3:PutObject'],
+        'bucket/jobs/*/results.jsonl': ['s3:AbortMultipartUpload', 's3:PutObject'],
+        'bucket/jobs/*/results.csv': ['s3:AbortMultipartUpload', 's3:PutObject'],
+        'bucket (prefix jobs/*/results/)': ['s3:ListBucket'],
+      },
+    ],
+    ['coordinator-agent', { ...TASK_STORE, ...JOB_WRITER, ...RESERVES_UNITS, ...WRITES_MANIFEST, ...WRITES_SETTINGS, 'bucket/jobs/*/results/*': ['s3:GetObject'] }],
+    ['a2a-task-events', { ...COUNTER, tasks: ['dynamodb:PutItem', 'dynamodb:Query'] }],
+    ['submit-batch', { ...JOB_WRITER, ...RESERVES_UNITS, ...WRITES_MANIFEST, ...WRITES_SETTINGS }],
+    [
+      'research-single',
+      { jobs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], ...RESERVES_UNITS, ...WRITES_MANIFEST, 'bucket/jobs/*/results/*': ['s3:GetObject'] },
+    ],
+    ['job-status', { jobs: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], ...COUNTS_REQUESTS }],
+    ['list-jobs', { jobs: ['dynamodb:BatchGetItem'], [`jobs/index/${JOBS_BY_CLIENT_INDEX}`]: ['dynamodb:Query'], ...COUNTS_REQUESTS }],
+    ['job-results', { jobs: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], ...COUNTS_REQUESTS, 'bucket/jobs/*/results.jsonl': ['s3:GetObject'], 'bucket/jobs/*/results.csv': ['s3:GetObject'] }],
+    ['cancel-job', { ...COUNTER, ...COUNTS_REQUESTS }],
+    [
+      'redrive-job',
+      { ...COUNTER, ...RESERVES_UNITS, 'bucket/jobs/*/manifest-*.json': ['s3:GetObject'], 'bucket/jobs/*/settings-*.json': ['s3:GetObject'], 'bucket/jobs/*/redrive-*.json': ['s3:PutObject'] },
+    ],
+    ['webhook-secret', COUNTS_REQUESTS],
+    ['api-authorizer', {}],
+  ] as [string, Record<string, string[]>][])('gives %s exactly the data access its handler uses', (handler, expected) => {
+    expect(dataAccess(handler)).toEqual(expected);
   });
 });

@@ -2,7 +2,9 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Storage } from '../../lib/storage';
+import { JOBS_BY_CLIENT_INDEX as jobsIndexOfStore } from '../../lambdas/store/job-store';
+import { TASKS_BY_OWNER_INDEX as tasksIndexOfStore } from '../../lambdas/store/a2a-task-store';
+import { JOBS_BY_CLIENT_INDEX, Storage, TASKS_BY_OWNER_INDEX } from '../../lib/storage';
 
 let template: Template;
 
@@ -67,5 +69,12 @@ describe('tasks table', () => {
       }),
       DeletionPolicy: 'Retain',
     });
+  });
+});
+
+describe('index names', () => {
+  it('are the ones the stores query (grants name them too)', () => {
+    expect(JOBS_BY_CLIENT_INDEX).toBe(jobsIndexOfStore);
+    expect(TASKS_BY_OWNER_INDEX).toBe(tasksIndexOfStore);
   });
 });

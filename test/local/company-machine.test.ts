@@ -41,7 +41,7 @@ beforeAll(async () => {
     corpusDir: 'examples/corpus',
     providers: 'stand-ins',
     retryIntervalMs: 0,
-    faults: { tavily: [{ match: 'Quenvale Fieldworks', status: 503 }] },
+    faults: { tavily: [{ match: 'Quenvale Fieldworks', status: 503 }], gemini: [{ match: 'Quenvale Fieldworks', status: 503 }] },
   });
   jobs = new DynamoJobStore(documentClient(), process.env.JOBS_TABLE_NAME!);
   runtime.onExecutionEnd((execution) => {

@@ -9,7 +9,7 @@ import { loadCorpus, type CorpusDocument } from '../../local/stand-ins/corpus';
 import { coerceValue, matchField, parseFactLines } from '../../local/stand-ins/facts';
 import { startTavilyStandIn } from '../../local/stand-ins/tavily-stand-in';
 import { NO_FACTS_TEXT, startAnthropicStandIn } from '../../local/stand-ins/anthropic-stand-in';
-import type { FaultRule, StandIn } from '../../local/stand-ins/faults';
+import { createFaultInjector, faultsAtRate, type FaultRule, type StandIn } from '../../local/stand-ins/faults';
 
 const TAVILY_KEY = 'tvly-local-test';
 const ANTHROPIC_KEY = 'sk-ant-local-test';
@@ -424,5 +424,30 @@ describe('coerceValue', () => {
     expect(coerceValue('northwind-robotics.example', { type: 'string', format: 'uri' })).toBe('https://northwind-robotics.example');
     expect(coerceValue('https://x.example/about', { type: 'string', format: 'uri' })).toBe('https://x.example/about');
     expect(coerceValue('Lyon', { type: 'string', format: 'uri' })).toBeUndefined();
+  });
+});
+
+describe('faults at a rate', () => {
+  const draws = (...values: number[]) => () => values.shift() ?? 1;
+
+  it('fires a rule with a rate only when the draw falls under it', () => {
+    const injector = createFaultInjector([{ match: 'northwind', status: 503, rate: 0.25 }], draws(0.3, 0.2, 0.1));
+    expect(injector.take('{"query":"Northwind Robotics"}')).toBeUndefined();
+    expect(injector.take('{"query":"Northwind Robotics"}')?.status).toBe(503);
+    // A body the rule does not match draws nothing.
+    expect(injector.take('{"query":"Bluefin"}')).toBeUndefined();
+    expect(injector.take('{"query":"Northwind Robotics"}')?.status).toBe(503);
+  });
+
+  it('splits a total rate evenly between rate limits and server errors, on every request', () => {
+    expect(faultsAtRate(0)).toEqual([]);
+    const [throttle, outage] = faultsAtRate(0.1);
+    expect(throttle).toEqual({ match: '', status: 429, rate: 0.05 });
+    expect(outage!.status).toBe(500);
+    // 0.05 of all requests reach the second rule's share: 0.95 × its rate.
+    expect((1 - throttle!.rate!) * outage!.rate!).toBeCloseTo(0.05, 10);
+    const injector = createFaultInjector(faultsAtRate(0.1), draws(0.04, 0.5, 0.04));
+    expect(injector.take('{}')?.status).toBe(429);
+    expect(injector.take('{}')?.status).toBe(500);
   });
 });
