@@ -255,14 +255,14 @@ export const jobViewSchema = z.object({
   job_id: z.string(),
   status: jobStatusSchema,
   progress: z.object({ total: z.number().int(), completed: z.number().int(), failed: z.number().int() }),
-  /** The job's spending cap (max_cost_usd of its request), when it has one. */
-  max_cost_usd: z.number().positive().optional(),
   created_at: z.string(),
   updated_at: z.string(),
   error: z.string().optional(),
   results: z.object({ jsonl: z.string(), csv: z.string() }).optional(),
   /** What its counted companies spent, in US dollars at list prices: the sum of their results' `cost.usd`. */
   cost_usd: z.number().nonnegative().optional(),
+  /** The job's spending cap (max_cost_usd of its request), when it has one. */
+  max_cost_usd: z.number().positive().optional(),
   /** How many times its unfinished companies were run again (POST /jobs/{job_id}/redrive). */
   redrives: z.number().int().positive().optional(),
   /** The job's webhook, and how its delivery went once the job ended. */
