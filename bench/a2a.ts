@@ -74,7 +74,7 @@ const viaA2a: number[] = [];
 const viaRest: number[] = [];
 const small: number[] = [];
 for (let i = 0; i < calls; i++) {
-  const request = { company_name: names[i % names.length]!, extraction_schema: schema, max_iterations: 2, max_queries: 3, search_provider: 'tavily' as const };
+  const request = { company_name: names[i % names.length]!, extraction_schema: schema, tier: 'standard' as const, max_iterations: 2, max_queries: 3, search_provider: 'tavily' as const };
   const started = performance.now();
   await researchOneCompany(request, randomUUID());
   direct.push(performance.now() - started);

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { SEARCH_PROVIDERS, type CompanyInput, type CompanyResult, type ExtractionSchema, type JobView, type SearchProviderName } from '../lambdas/core/contracts';
+import { SEARCH_PROVIDERS, tierSchema, type CompanyInput, type CompanyResult, type ExtractionSchema, type JobView, type SearchProviderName } from '../lambdas/core/contracts';
 import { evidenceCoverage } from '../lambdas/core/evidence';
 import { recordProblems } from '../lambdas/core/json-schema';
 import { jobKeys } from '../lambdas/core/job-layout';
@@ -46,11 +46,34 @@ function searchProviderOption(value: string | undefined): SearchProviderName | u
   return value as SearchProviderName;
 }
 
+const TIERS = tierSchema.options;
+
+/** The request fields the research options of run, submit and single set: only those given, so the API's defaults apply. */
+function researchOptions(options: { tier?: string; maxIterations?: string; maxQueries?: string; maxCostUsd?: string; searchProvider?: string }): Record<string, unknown> {
+  if (options.tier !== undefined && !(TIERS as readonly string[]).includes(options.tier)) fail(`--tier must be one of ${TIERS.join(', ')}, got "${options.tier}"`);
+  const maxIterations = integerOption(options.maxIterations, 'max-iterations');
+  const maxQueries = integerOption(options.maxQueries, 'max-queries');
+  const searchProvider = searchProviderOption(options.searchProvider);
+  let maxCostUsd: number | undefined;
+  if (options.maxCostUsd !== undefined) {
+    maxCostUsd = Number(options.maxCostUsd);
+    if (!Number.isFinite(maxCostUsd) || maxCostUsd <= 0) fail(`--max-cost-usd must be a positive number of dollars, got "${options.maxCostUsd}"`);
+  }
+  return {
+    ...(options.tier ? { tier: options.tier } : {}),
+    ...(maxIterations ? { max_iterations: maxIterations } : {}),
+    ...(maxQueries ? { max_queries: maxQueries } : {}),
+    ...(searchProvider ? { search_provider: searchProvider } : {}),
+    ...(maxCostUsd ? { max_cost_usd: maxCostUsd } : {}),
+  };
+}
+
 function progressLine(view: JobView): string {
   const { total, completed, failed } = view.progress;
   const width = 30;
   const filled = total ? Math.round(((completed + failed) / total) * width) : 0;
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${completed + failed}/${total}  completed ${completed}  failed ${failed}  (${view.status.toLowerCase()})`;
+  const spent = `$${(view.cost_usd ?? 0).toFixed(4)}${view.max_cost_usd ? ` of $${view.max_cost_usd}` : ''}`;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${completed + failed}/${total}  completed ${completed}  failed ${failed}  ${spent}  (${view.status.toLowerCase()})`;
 }
 
 function summary(results: CompanyResult[], schema: ExtractionSchema, seconds: number): string {
@@ -60,7 +83,8 @@ function summary(results: CompanyResult[], schema: ExtractionSchema, seconds: nu
   const complete = completed.filter((r) => r.complete);
   const valid = completed.filter((r) => recordProblems(schema, r.data, { partial: false }).length === 0);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
-  const cost = results.reduce((sum, r) => sum + r.cost.usd, 0);
+  const sum = (part: (r: CompanyResult) => number) => results.reduce((total, r) => total + part(r), 0);
+  const cost = sum((r) => r.cost.usd);
   const coverage = evidenceCoverage(results);
   const lines = [
     '',
@@ -68,7 +92,9 @@ function summary(results: CompanyResult[], schema: ExtractionSchema, seconds: nu
     `Schema-valid records: ${valid.length} of ${completed.length} completed${valid.length < completed.length ? ' (the others lack required fields)' : ''}`,
     `Complete records: ${complete.length}   mean completeness: ${mean(completed.map((r) => r.completeness_score)).toFixed(3)}   mean confidence: ${mean(completed.map((r) => r.confidence_score)).toFixed(2)}`,
     `Values with verified evidence: ${coverage.withEvidence} of ${coverage.values}${coverage.without.length ? ` (without: ${coverage.without.join(', ')})` : ''}`,
-    `Estimated provider cost: $${cost.toFixed(4)} ($${(results.length ? cost / results.length : 0).toFixed(4)} per company)`,
+    `Estimated cost at list prices: $${cost.toFixed(4)} ($${(results.length ? cost / results.length : 0).toFixed(4)} per company): ` +
+      `search $${sum((r) => r.cost.search_usd).toFixed(4)}, LLM $${sum((r) => r.cost.llm_usd).toFixed(4)}, ` +
+      `Lambda $${sum((r) => r.cost.lambda_usd).toFixed(4)}, Step Functions $${sum((r) => r.cost.step_functions_usd).toFixed(4)}`,
   ];
   const partial = completed.filter((r) => !r.complete);
   if (partial.length) {
@@ -112,8 +138,10 @@ function readCompaniesFile(companiesFile: string): CompanyInput[] {
 
 interface RunOptions {
   schema?: string;
+  tier?: string;
   maxIterations?: string;
   maxQueries?: string;
+  maxCostUsd?: string;
   corpus?: string;
   out?: string;
   offline?: boolean;
@@ -125,20 +153,14 @@ async function run(companiesFile: string, options: RunOptions): Promise<number> 
   const companies = readCompaniesFile(companiesFile);
   const schema = readJson(options.schema, 'schema');
   const corpusDir = options.corpus ?? path.join(import.meta.dirname, '..', 'examples', 'corpus');
-  const searchProvider = searchProviderOption(options.searchProvider);
+  const research = researchOptions(options);
 
   const started = Date.now();
   const runtime = await startLocalRuntime({ corpusDir, providers: options.offline ? 'stand-ins' : 'auto' });
   try {
     const realProviders = [process.env.TAVILY_API_KEY && 'Tavily', process.env.GEMINI_API_KEY && 'Gemini', 'Anthropic'].filter(Boolean).join(', ');
     process.stdout.write(`Dossier: ${companies.length} companies, providers: ${runtime.providers === 'real' ? realProviders : `local stand-ins over ${corpusDir}`}\n`);
-    const submitted = await runtime.api.submitBatch({
-      companies,
-      extraction_schema: schema,
-      ...(options.maxIterations ? { max_iterations: integerOption(options.maxIterations, 'max-iterations') } : {}),
-      ...(options.maxQueries ? { max_queries: integerOption(options.maxQueries, 'max-queries') } : {}),
-      ...(searchProvider ? { search_provider: searchProvider } : {}),
-    });
+    const submitted = await runtime.api.submitBatch({ companies, extraction_schema: schema, ...research });
     if (submitted.statusCode !== 202) {
       process.stderr.write(`dossier: the batch was refused (${submitted.statusCode}): ${submitted.body?.message ?? JSON.stringify(submitted.body)}\n`);
       return 2;
@@ -308,8 +330,10 @@ function program(): Command {
     .description('research the companies of a file on this machine; writes out/<job_id>/results.jsonl and results.csv')
     .argument('<companies-file>', 'one name per line, a CSV with a company_name, company or name column (and optionally domain), or a JSON list')
     .option('--schema <file>', 'JSON Schema of the fields to research (required)')
-    .option('--max-iterations <n>', 'research → extraction → reflection rounds per company, 1–5 (default 2)')
-    .option('--max-queries <n>', 'search queries per round, 1–10 (default 3)')
+    .option('--tier <tier>', 'cost tier: economy, standard or deep (default standard; README, "Cost")')
+    .option('--max-iterations <n>', 'research → extraction → reflection rounds per company, 1–5 (default: the tier\'s)')
+    .option('--max-queries <n>', 'search queries per round, 1–10 (default: the tier\'s)')
+    .option('--max-cost-usd <dollars>', 'stop spending once the job has cost this many US dollars: the companies left end failed (budget_exhausted)')
     .option('--corpus <folder>', 'your own documents (.md/.txt) for the offline search stand-in (default: examples/corpus)')
     .option('--search-provider <name>', 'tavily (default), google (Gemini with Google Search) or hybrid (both, one covering for the other)')
     .option('--offline', 'use the stand-ins even if provider keys are set')
@@ -336,8 +360,10 @@ function program(): Command {
     .argument('<companies-file>', 'one name per line, a CSV with a company_name, company or name column (and optionally domain), or a JSON list')
     .option(...apiOption)
     .option('--schema <file>', 'JSON Schema of the fields to research (required)')
+    .option('--tier <tier>', 'cost tier: economy, standard or deep (default standard; README, "Cost")')
     .option('--max-iterations <n>', 'rounds per company, 1–5')
     .option('--max-queries <n>', 'search queries per round, 1–10')
+    .option('--max-cost-usd <dollars>', 'stop spending once the job has cost this many US dollars: the companies left end failed (budget_exhausted)')
     .option('--search-provider <name>', 'tavily (default), google or hybrid')
     .option('--idempotency-key <key>', 'the same key and body never start a job twice')
     .option('--watch', 'follow the job until it ends')
@@ -346,20 +372,9 @@ function program(): Command {
         if (!options.schema) fail('--schema is required: a JSON Schema of the fields to research');
         const companies = readCompaniesFile(file);
         const schema = readJson(options.schema, 'schema');
-        const maxIterations = integerOption(options.maxIterations, 'max-iterations');
-        const maxQueries = integerOption(options.maxQueries, 'max-queries');
-        const searchProvider = searchProviderOption(options.searchProvider);
+        const research = researchOptions(options);
         const api = remoteApi(options);
-        const job = await api.submitBatch(
-          {
-            companies,
-            extraction_schema: schema,
-            ...(maxIterations ? { max_iterations: maxIterations } : {}),
-            ...(maxQueries ? { max_queries: maxQueries } : {}),
-            ...(searchProvider ? { search_provider: searchProvider } : {}),
-          },
-          options.idempotencyKey,
-        );
+        const job = await api.submitBatch({ companies, extraction_schema: schema, ...research }, options.idempotencyKey);
         process.stdout.write(`${job.job_id}\n`);
         if (!options.watch) return 0;
         const view = await watch(api, job.job_id);
@@ -430,14 +445,16 @@ function program(): Command {
     .argument('<company-name>')
     .option(...apiOption)
     .option('--schema <file>', 'JSON Schema of the fields to research (required)')
+    .option('--tier <tier>', 'cost tier: economy, standard or deep (default standard; README, "Cost")')
     .option('--max-iterations <n>', 'rounds, 1–5')
+    .option('--max-queries <n>', 'search queries per round, 1–10')
     .action(
       apiAction(async (name: string, options) => {
         if (!options.schema) fail('--schema is required: a JSON Schema of the fields to research');
         const schema = readJson(options.schema, 'schema');
-        const maxIterations = integerOption(options.maxIterations, 'max-iterations');
+        const research = researchOptions(options);
         const api = remoteApi(options);
-        const answer = await api.single({ company_name: name, extraction_schema: schema, ...(maxIterations ? { max_iterations: maxIterations } : {}) });
+        const answer = await api.single({ company_name: name, extraction_schema: schema, ...research });
         if (answer.status === 200) {
           process.stdout.write(`${JSON.stringify(answer.result, null, 2)}\n`);
           return answer.result.status === 'completed' ? 0 : 1;

@@ -20,8 +20,8 @@ export interface AgentsProps {
   /** Counters of the providers' shared rate limits. */
   rateLimitsTable: ITable;
   bucket: IBucket;
-  /** The Claude model every LLM call uses. */
-  llmModel: string;
+  /** The Claude model of each class; a job's tier picks the class for each step. */
+  llmModels: { small: string; large: string };
   /**
    * The provider keys' limits, per minute, that all agents together keep to. By default the context's
    * `-c searchRequestsPerMinute=… -c llmRequestsPerMinute=… -c llmInputTokensPerMinute=… -c llmOutputTokensPerMinute=…`,
@@ -49,7 +49,7 @@ export class Agents extends Construct {
     // Left empty, `hybrid` searches with Tavily alone and `google` research fails with the reason.
     this.geminiSecret = new Secret(this, 'GeminiApiKey', { description: 'Gemini API key used by the research agent for Google Search grounding' });
 
-    const data = { BUCKET_NAME: props.bucket.bucketName, JOBS_TABLE_NAME: props.jobsTable.tableName, LLM_MODEL: props.llmModel };
+    const data = { BUCKET_NAME: props.bucket.bucketName, JOBS_TABLE_NAME: props.jobsTable.tableName };
     // The limits go to both functions that call a provider; the Anthropic ones must agree, they share the budget.
     const limits = Object.fromEntries(
       (Object.keys(DEFAULT_PROVIDER_LIMITS) as ProviderLimitName[]).map((name) => [
@@ -58,7 +58,13 @@ export class Agents extends Construct {
       ]),
     );
     // The model and its pacing: every function that calls Claude shares the one budget.
-    const model = { ANTHROPIC_SECRET_ARN: this.anthropicSecret.secretArn, PACING_TABLE_NAME: props.rateLimitsTable.tableName, ...limits };
+    const model = {
+      ANTHROPIC_SECRET_ARN: this.anthropicSecret.secretArn,
+      LLM_SMALL_MODEL: props.llmModels.small,
+      LLM_LARGE_MODEL: props.llmModels.large,
+      PACING_TABLE_NAME: props.rateLimitsTable.tableName,
+      ...limits,
+    };
     const providers = { TAVILY_SECRET_ARN: this.tavilySecret.secretArn, ...model };
 
     // Timeouts are the seed's: research 120 s, extraction 60 s, reflection 30 s.

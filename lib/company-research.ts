@@ -21,8 +21,12 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { RUN_SETTING_KEYS } from '../lambdas/core/job-layout';
 import type { Agents } from './agents';
 import { LAMBDA_THROTTLED, LAMBDA_TIMED_OUT, LAMBDA_TRANSIENT_ERRORS } from './lambda-errors';
+
+/** A state's parameters that pass every run setting on unchanged, read from `from` (lambdas/core/job-layout.ts). */
+export const passRunSettings = (from = '$') => Object.fromEntries(RUN_SETTING_KEYS.map((key) => [`${key}.$`, `${from}.${key}`]));
 
 /** Errors our handlers throw when a provider is rate-limited or down (see lambdas/providers/provider-error.ts). */
 export const PROVIDER_THROTTLED = 'ProviderThrottled';
@@ -103,6 +107,8 @@ export class CompanyResearchSteps extends Construct {
       extraction_schema: JsonPath.objectAt('$.extraction_schema'),
       search_provider: JsonPath.stringAt('$.search_provider'),
       max_queries: JsonPath.numberAt('$.max_queries'),
+      search_depth: JsonPath.stringAt('$.search_depth'),
+      model: JsonPath.stringAt('$.notes_model'),
       follow_up_queries: JsonPath.listAt('$.follow_up_queries'),
       usage: JsonPath.objectAt('$.usage'),
     }, '$.research', Duration.seconds(130));
@@ -119,6 +125,7 @@ export class CompanyResearchSteps extends Construct {
       search_results_ref: JsonPath.objectAt('$.research.search_results_ref'),
       identity: JsonPath.objectAt('$.research.identity'),
       previous: JsonPath.objectAt('$.record'),
+      model: JsonPath.stringAt('$.extraction_model'),
       usage: JsonPath.objectAt('$.research.usage'),
     }, '$.record', Duration.seconds(70));
 
@@ -169,10 +176,7 @@ export class CompanyResearchSteps extends Construct {
         'index.$': '$.index',
         'company_name.$': '$.company_name',
         'domain.$': '$.domain',
-        'extraction_schema.$': '$.extraction_schema',
-        'max_iterations.$': '$.max_iterations',
-        'max_queries.$': '$.max_queries',
-        'search_provider.$': '$.search_provider',
+        ...passRunSettings(),
         'iteration.$': 'States.MathAdd($.iteration, 1)',
         'follow_up_queries.$': '$.reflection.follow_up_queries',
         'usage.$': '$.reflection.usage',

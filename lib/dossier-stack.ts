@@ -1,7 +1,7 @@
 /** The whole of Dossier: storage, the identity, agents, the state machines, the A2A agents and the API. */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DEFAULT_LLM_MODEL } from '../lambdas/core/pricing';
+import { DEFAULT_MODELS } from '../lambdas/core/pricing';
 import { A2a } from './a2a';
 import { Agents } from './agents';
 import { Api } from './api';
@@ -11,7 +11,9 @@ import { Storage } from './storage';
 import { Workflow } from './workflow';
 
 export interface DossierStackProps extends StackProps {
-  llmModel?: string;
+  /** The Claude models the tiers choose from (lambdas/core/tiers.ts): Haiku 4.5 and Sonnet 4.6 unless named. */
+  llmSmallModel?: string;
+  llmLargeModel?: string;
   maxConcurrency?: number;
   /** Tokens from any OIDC issuer instead of the stack's own Cognito user pool. */
   externalIssuer?: IdentityProps['externalIssuer'];
@@ -37,7 +39,7 @@ export class DossierStack extends Stack {
       searchCacheTable: this.storage.searchCacheTable,
       // limits: -c searchRequestsPerMinute=… -c llmRequestsPerMinute=… -c llmInputTokensPerMinute=… -c llmOutputTokensPerMinute=…
       rateLimitsTable: this.storage.rateLimitsTable,
-      llmModel: props.llmModel ?? DEFAULT_LLM_MODEL,
+      llmModels: { small: props.llmSmallModel ?? DEFAULT_MODELS.small, large: props.llmLargeModel ?? DEFAULT_MODELS.large },
     });
     this.workflow = new Workflow(this, 'Workflow', { agents: this.agents, jobsTable, bucket, maxConcurrency: props.maxConcurrency });
     this.identity = new Identity(this, 'Identity', { externalIssuer: props.externalIssuer, domainPrefix: props.authDomainPrefix });

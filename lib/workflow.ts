@@ -28,7 +28,7 @@ import { DynamoAttributeValue, DynamoUpdateItem, LambdaInvoke } from 'aws-cdk-li
 import { Construct } from 'constructs';
 import { COMPANY_MACHINE_TIMEOUT_SECONDS, firstIteration, jobKeyPatterns } from '../lambdas/core/job-layout';
 import type { Agents } from './agents';
-import { CompanyResearchSteps } from './company-research';
+import { CompanyResearchSteps, passRunSettings } from './company-research';
 import { acknowledgeWildcard, executionsArn, KEYS_NAMED_AT_RUN_TIME } from './grants';
 import { LAMBDA_THROTTLED, LAMBDA_TIMED_OUT, LAMBDA_TRANSIENT_ERRORS } from './lambda-errors';
 
@@ -115,17 +115,15 @@ export class Workflow extends Construct {
         company_name: JsonPath.stringAt('$$.Map.Item.Value.company_name'),
         // Null when the company was not pinned: every manifest item carries the key (manifestItemSchema).
         domain: JsonPath.stringAt('$$.Map.Item.Value.domain'),
-        extraction_schema: JsonPath.objectAt('$.extraction_schema'),
-        max_iterations: JsonPath.numberAt('$.max_iterations'),
-        max_queries: JsonPath.numberAt('$.max_queries'),
-        search_provider: JsonPath.stringAt('$.search_provider'),
+        ...passRunSettings(),
         // The same start as a single-company run: companyRunInput (lambdas/core/job-layout.ts) builds this object.
         ...firstIteration(),
       },
       maxConcurrency: props.maxConcurrency ?? 100,
       // STANDARD children: a company's loop can outlast EXPRESS's 5-minute cap (max_iterations × the agents'
-      // timeouts, plus retry backoff), and STANDARD runs each step exactly once. The price is ~20 state transitions a
-      // company, about $0.0005. (Redriving a job's failed companies is a new execution: lambdas/shared/research-jobs.ts.)
+      // timeouts, plus retry backoff), and STANDARD runs each step exactly once. The price is 5 state transitions a
+      // round (lambdas/core/pricing.ts CHAIN_ESTIMATES). (Redriving a job's failed companies is a new execution:
+      // lambdas/shared/research-jobs.ts.)
       mapExecutionType: StateMachineType.STANDARD,
       // Children catch their own failures and record them; a child fails only if storage itself fails, and the
       // assembly then records that company as failed. Beyond 10 % something systemic is wrong: stop the batch.

@@ -59,6 +59,8 @@ export interface LocalRuntimeOptions {
   dynamodbOnDisk?: boolean;
   /** Handler log level (Powertools); WARN by default to keep the terminal readable. */
   logLevel?: string;
+  /** Companies researched at once (the Map's MaxConcurrency, as `cdk deploy -c maxConcurrency=…` sets it). */
+  maxConcurrency?: number;
 }
 
 export interface ApiResponse {
@@ -149,7 +151,7 @@ function parseResponse(result: APIGatewayProxyResult): ApiResponse {
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   // The SDK's notice about Node 20 support says nothing about this run.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const template = synthesizeTemplate(options.context);
+  const template = synthesizeTemplate(options.context, { maxConcurrency: options.maxConcurrency });
   const functions = localFunctions(template);
   const machines = stateMachines(template);
   const coordinator = stateMachineByRole(template, 'coordinator');

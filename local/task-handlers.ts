@@ -32,13 +32,13 @@ export class TaskError extends Error {
 }
 
 /** The context object Lambda passes a handler, for a function that has `timeoutMs` to run. */
-export function lambdaContext(functionName: string, functionArn: string, timeoutMs: number) {
+export function lambdaContext(functionName: string, functionArn: string, timeoutMs: number, memoryMb = 512) {
   const deadline = Date.now() + timeoutMs;
   return {
     functionName,
     functionVersion: '$LATEST',
     invokedFunctionArn: functionArn,
-    memoryLimitInMB: '512',
+    memoryLimitInMB: String(memoryMb),
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
@@ -59,7 +59,7 @@ export function lambdaTaskHandler(fn: LocalFunction, timeoutMs: number, crashes?
   return async (input) => {
     module ??= import(pathToFileURL(path.join(PROJECT_ROOT, fn.entry)).href);
     const { handler } = await module;
-    const context = lambdaContext(fn.logicalId, fn.arn, timeoutMs);
+    const context = lambdaContext(fn.logicalId, fn.arn, timeoutMs, fn.memoryMb);
     try {
       const invocation = { state: crashes?.state ?? '', functionId: fn.logicalId, input };
       const output = await invokeWithCrashes(crashes?.plan, invocation, () => handler(structuredClone(input), context));

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { DossierStack } from '../lib/dossier-stack';
+import { DossierStack, type DossierStackProps } from '../lib/dossier-stack';
 import { ENTRY_METADATA_KEY, PROJECT_ROOT } from '../lib/agent-function';
 import { STATE_MACHINE_ROLE_METADATA_KEY, type StateMachineRole } from '../lib/workflow';
 
@@ -16,12 +16,13 @@ export const LOCAL_ACCOUNT = '000000000000';
 
 /**
  * Synthesizes without bundling the functions: locally the handlers run from source. `context` is what `-c name=value`
- * would add to cdk.json's (provider limits, for instance), so a local run gets the environment a deployment would.
+ * would add to cdk.json's (provider limits, for instance), so a local run gets the environment a deployment would;
+ * `props` what bin/app.ts would pass from the context it reads itself (maxConcurrency).
  */
-export function synthesizeTemplate(context: Record<string, unknown> = {}): CfnTemplate {
+export function synthesizeTemplate(context: Record<string, unknown> = {}, props: Pick<DossierStackProps, 'maxConcurrency'> = {}): CfnTemplate {
   const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
   const app = new App({ context: { ...cdkJson.context, ...context, 'aws:cdk:bundling-stacks': [] }, outdir: undefined });
-  const stack = new DossierStack(app, 'Dossier', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
+  const stack = new DossierStack(app, 'Dossier', { ...props, env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
   return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
 }
 
@@ -104,6 +105,8 @@ export interface LocalFunction {
   /** The handler's source file, relative to the project root. */
   entry: string;
   environment: Record<string, string>;
+  /** Its MemorySize (CloudFormation's default is 128): what it reports as memoryLimitInMB. */
+  memoryMb: number;
 }
 
 /** Every Dossier function in the template, with its handler file and its resolved environment. */
@@ -115,6 +118,7 @@ export function localFunctions(template: CfnTemplate): LocalFunction[] {
       arn: functionArn(logicalId),
       entry: r.Metadata![ENTRY_METADATA_KEY] as string,
       environment: resolveIntrinsics(r.Properties?.Environment?.Variables ?? {}, template) as Record<string, string>,
+      memoryMb: Number(r.Properties?.MemorySize ?? 128),
     }));
 }
 

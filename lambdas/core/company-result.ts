@@ -2,14 +2,19 @@
 import type { CompanyResult, CompanyStatus, ExtractedRecord, ExtractionSchema, ReflectionOutput, Usage } from './contracts';
 import { completenessScore, missingFields } from './completeness';
 import { fieldsOf } from './json-schema';
-import { costUsd } from './pricing';
+import { costOf } from './pricing';
+import { tokenTotals } from './usage';
 
-function cost(usage: Usage, model: string): CompanyResult['cost'] {
+function cost(usage: Usage, iterations: number): CompanyResult['cost'] {
+  const tokens = tokenTotals(usage);
   return {
-    usd: costUsd(usage, model),
+    ...costOf(usage, iterations),
     search_queries: usage.search_queries,
-    llm_input_tokens: usage.llm_input_tokens,
-    llm_output_tokens: usage.llm_output_tokens,
+    search_credits: usage.search_credits,
+    llm_input_tokens: tokens.input,
+    llm_output_tokens: tokens.output,
+    llm: usage.llm,
+    lambda_gb_seconds: usage.lambda_gb_seconds,
   };
 }
 
@@ -47,7 +52,6 @@ export function completedResult(args: {
   reflection: ReflectionOutput;
   iterations: number;
   usage: Usage;
-  model: string;
 }): CompanyResult {
   const data = args.record.extracted_data;
   const found = Object.keys(data).length > 0;
@@ -69,7 +73,7 @@ export function completedResult(args: {
     unverified_fields: args.reflection.unverified_fields ?? [],
     contested_fields: args.reflection.contested_fields ?? [],
     quality_issues: found ? args.reflection.quality_issues : [notFoundReason(args.companyName, args.record, args.usage), ...args.reflection.quality_issues],
-    cost: cost(args.usage, args.model),
+    cost: cost(args.usage, args.iterations),
   };
 }
 
@@ -83,7 +87,6 @@ export function failedResult(args: {
   record?: ExtractedRecord;
   iterations: number;
   usage: Usage;
-  model: string;
 }): CompanyResult {
   const data = args.record?.extracted_data ?? {};
   const fields = args.schema ? fieldsOf(args.schema) : [];
@@ -105,7 +108,7 @@ export function failedResult(args: {
     contested_fields: [],
     quality_issues: [],
     failure_reason: args.reason,
-    cost: cost(args.usage, args.model),
+    cost: cost(args.usage, args.iterations),
   };
 }
 

@@ -130,16 +130,40 @@ export const SEARCH_PROVIDERS = ['tavily', 'google', 'hybrid'] as const;
 export const searchProviderSchema = z.enum(SEARCH_PROVIDERS).default('tavily');
 export type SearchProviderName = z.infer<typeof searchProviderSchema>;
 
-/** Token and query counts, carried as a running total through a company's loop so storage can price it. */
+/** How hard a search digs: Tavily bills a basic search 1 credit, an advanced one 2. */
+export const searchDepthSchema = z.enum(['basic', 'advanced']);
+export type SearchDepth = z.infer<typeof searchDepthSchema>;
+
+/** Which of the deployment's two Claude models a step asks (lib/dossier-stack.ts names them: Haiku and Sonnet by default). */
+export const modelClassSchema = z.enum(['small', 'large']);
+export type ModelClass = z.infer<typeof modelClassSchema>;
+
+/** What a job buys per company: lambdas/core/tiers.ts says what each tier means. */
+export const tierSchema = z.enum(['economy', 'standard', 'deep']);
+export type Tier = z.infer<typeof tierSchema>;
+
+/** One model's tokens. Cache writes and reads are counted apart from the rest of the input: they are priced apart. */
+export const modelUsageSchema = z.object({
+  input_tokens: z.number().int().nonnegative().default(0),
+  output_tokens: z.number().int().nonnegative().default(0),
+  cache_write_tokens: z.number().int().nonnegative().default(0),
+  cache_read_tokens: z.number().int().nonnegative().default(0),
+});
+export type ModelUsage = z.infer<typeof modelUsageSchema>;
+
+/**
+ * What a company's run has used so far, carried as a running total through its loop so storage can price it
+ * (lambdas/core/pricing.ts): searches and their credits, tokens by model id, and the Lambda time the agents measured.
+ */
 export const usageSchema = z.object({
   search_queries: z.number().int().nonnegative().default(0),
   /** Search spend in credits of SEARCH_CREDIT_USD (lambdas/core/pricing.ts); a Gemini search counts several. */
   search_credits: z.number().nonnegative().default(0),
-  llm_input_tokens: z.number().int().nonnegative().default(0),
-  llm_output_tokens: z.number().int().nonnegative().default(0),
+  llm: z.record(z.string(), modelUsageSchema).default({}),
+  lambda_gb_seconds: z.number().nonnegative().default(0),
 });
 export type Usage = z.infer<typeof usageSchema>;
-export const zeroUsage = (): Usage => ({ search_queries: 0, search_credits: 0, llm_input_tokens: 0, llm_output_tokens: 0 });
+export const zeroUsage = (): Usage => ({ search_queries: 0, search_credits: 0, llm: {}, lambda_gb_seconds: 0 });
 
 /** A page research read, numbered as the notes cite it ([n]); `content` only where its text travels with it. */
 export const sourceSchema = z.object({
@@ -186,6 +210,9 @@ export const researchInputSchema = closedObject({
   extraction_schema: extractionSchemaSchema,
   search_provider: searchProviderSchema,
   max_queries: z.number().int().min(1).max(10).default(3),
+  search_depth: searchDepthSchema.default('basic'),
+  /** The model that writes the notes. */
+  model: modelClassSchema.default('small'),
   follow_up_queries: z.array(z.string().min(1)).max(10).default([]),
   usage: usageSchema.default(zeroUsage),
 });
@@ -246,6 +273,8 @@ export const extractionInputSchema = closedObject({
   identity: companyIdentitySchema.nullish(),
   /** The record from earlier iterations; fields it already has are kept. */
   previous: extractedRecordSchema.optional(),
+  /** The model that extracts. */
+  model: modelClassSchema.default('large'),
   usage: usageSchema.default(zeroUsage),
 });
 export type ExtractionInput = z.infer<typeof extractionInputSchema>;
@@ -296,11 +325,15 @@ export type ReflectionOutput = z.infer<typeof reflectionOutputSchema>;
 // ── Coordinator API ─────────────────────────────────────────────────────────────────────
 export const MAX_BATCH_COMPANIES = 10_000;
 
-/** What a job researches every company with. */
+/**
+ * What a job researches every company with. The tier sets the iteration and query budgets, the search depth and
+ * the models (lambdas/core/tiers.ts); `max_iterations` and `max_queries`, when given, override the tier's.
+ */
 const researchOptions = {
   extraction_schema: extractionSchemaSchema,
-  max_iterations: z.number().int().min(1).max(5).default(2),
-  max_queries: z.number().int().min(1).max(10).default(3),
+  tier: tierSchema.default('standard'),
+  max_iterations: z.number().int().min(1).max(5).optional(),
+  max_queries: z.number().int().min(1).max(10).optional(),
   search_provider: searchProviderSchema,
 };
 
@@ -337,6 +370,8 @@ export const jobViewSchema = z.object({
   results: z.object({ jsonl: z.string(), csv: z.string() }).optional(),
   /** What its counted companies spent, in US dollars at list prices: the sum of their results' `cost.usd`. */
   cost_usd: z.number().nonnegative().optional(),
+  /** The job's spending cap (max_cost_usd of its request), when it has one. */
+  max_cost_usd: z.number().positive().optional(),
   /** How many times its unfinished companies were run again (POST /jobs/{job_id}/redrive). */
   redrives: z.number().int().positive().optional(),
   /** The job's webhook, and how its delivery went once the job ended. */
@@ -406,11 +441,22 @@ export const companyResultSchema = z.object({
   contested_fields: z.array(z.string()).default([]),
   quality_issues: z.array(z.string()),
   failure_reason: z.string().optional(),
+  /** At list prices (lambdas/core/pricing.ts); Lambda and Step Functions are estimates, the providers' parts are as reported. */
   cost: z.object({
     usd: z.number().nonnegative(),
+    search_usd: z.number().nonnegative(),
+    llm_usd: z.number().nonnegative(),
+    lambda_usd: z.number().nonnegative(),
+    step_functions_usd: z.number().nonnegative(),
     search_queries: z.number().int().nonnegative(),
+    search_credits: z.number().nonnegative(),
+    /** Every input token, cached or not, and every output token, over all models. */
     llm_input_tokens: z.number().int().nonnegative(),
     llm_output_tokens: z.number().int().nonnegative(),
+    /** Tokens by model id. */
+    llm: z.record(z.string(), modelUsageSchema),
+    /** What the research and extraction functions measured (memory × duration); the other steps are estimated. */
+    lambda_gb_seconds: z.number().nonnegative(),
   }),
 });
 export type CompanyResult = z.infer<typeof companyResultSchema>;

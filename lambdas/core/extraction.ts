@@ -10,7 +10,7 @@ import type { CompanyIdentity, Conflict, Evidence, ExtractedRecord, ExtractionIn
 import { compareStatements, displayValue, findExcerpt, normaliseForComparison, statedPart } from './evidence';
 import { fieldProblem, fieldsOf, isFilled, type SchemaField } from './json-schema';
 import { EXTRACTION_SYSTEM_PROMPT, EXTRACTION_TOOL_DESCRIPTION, EXTRACTION_TOOL_NAME, extractionPrompt, repairPrompt, type NumberedSource } from './prompts';
-import { addUsage } from './pricing';
+import { addModelCall } from './usage';
 import { CONTENT_BUDGET } from './research';
 import { trimToBudget } from './search-results';
 import { extractionAnswer, type AnswerRequest } from './structured-output';
@@ -145,7 +145,7 @@ export async function extract(input: ExtractionInput, model: LanguageModel): Pro
       inputSchema: answer.schema,
       format: answer.format,
     });
-    usage = addUsage(usage, { llm_input_tokens: reply.usage.input_tokens, llm_output_tokens: reply.usage.output_tokens });
+    usage = addModelCall(usage, reply.usage);
     const parsed = answerSchema.safeParse(reply.value);
     return parsed.success ? parsed.data.fields : undefined;
   };

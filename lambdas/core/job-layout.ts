@@ -1,5 +1,6 @@
 /** Where a job's objects live in the bucket, and what its executions start with. */
 import { zeroUsage, type BatchRequest } from './contracts';
+import { resolvePlan, type RunPlan } from './tiers';
 
 export const jobKeys = {
   // Named by the request too: a conflicting request under a reused job id can never overwrite a job's manifest.
@@ -33,12 +34,30 @@ export const jobKeyPatterns = {
   csv: 'jobs/*/results.csv',
 } satisfies Record<keyof typeof jobKeys, string>;
 
-/** The settings of a job that every company's run reads. */
-export type CompanyRunOptions = Pick<BatchRequest, 'extraction_schema' | 'max_iterations' | 'max_queries' | 'search_provider'>;
+/** What a request says about how its companies are researched. */
+export type RunRequest = Pick<BatchRequest, 'extraction_schema' | 'search_provider' | 'tier' | 'max_iterations' | 'max_queries'>;
 
-export function runSettings(request: CompanyRunOptions): CompanyRunOptions {
-  const { extraction_schema, max_iterations, max_queries, search_provider } = request;
-  return { extraction_schema, max_iterations, max_queries, search_provider };
+/** The settings of a job that every company's run reads: the request's tier resolved to its plan (lambdas/core/tiers.ts). */
+export type CompanyRunOptions = RunPlan & Pick<BatchRequest, 'extraction_schema' | 'search_provider'>;
+
+/**
+ * Also takes the settings it made before (a redrive reads them back from S3) and keeps their plan, so a redrive runs
+ * as its job did even if the tier table changed since. Settings of jobs from before tiers resolve as standard.
+ */
+export function runSettings(request: RunRequest | CompanyRunOptions): CompanyRunOptions {
+  const { extraction_schema, search_provider } = request;
+  const plan: RunPlan =
+    'search_depth' in request
+      ? {
+          tier: request.tier,
+          max_iterations: request.max_iterations,
+          max_queries: request.max_queries,
+          search_depth: request.search_depth,
+          notes_model: request.notes_model,
+          extraction_model: request.extraction_model,
+        }
+      : resolvePlan(request);
+  return { extraction_schema, search_provider, ...plan };
 }
 
 type S3Location = { bucket: string; key: string };
@@ -47,7 +66,7 @@ type S3Location = { bucket: string; key: string };
  * The execution input: what every state reads. Bodies of companies stay in S3: `manifest` lists the whole job (what
  * assembly gathers), `items` the companies this execution researches (the manifest itself, or a redrive's subset).
  */
-export function executionInput(jobId: string, manifest: S3Location, request: CompanyRunOptions, items: S3Location = manifest) {
+export function executionInput(jobId: string, manifest: S3Location, request: RunRequest | CompanyRunOptions, items: S3Location = manifest) {
   return { job_id: jobId, manifest, items, ...runSettings(request) };
 }
 
@@ -94,16 +113,24 @@ export function firstIteration() {
  * The input of one company's research chain (lib/company-research.ts): exactly what the batch's ItemSelector builds
  * for the company at `index`, so a single-company run (the company machine) starts where a batch's child would.
  */
-export function companyRunInput(jobId: string, index: number, companyName: string, options: CompanyRunOptions, domain: string | null = null) {
-  return {
-    job_id: jobId,
-    index,
-    company_name: companyName,
-    domain,
-    extraction_schema: options.extraction_schema,
-    max_iterations: options.max_iterations,
-    max_queries: options.max_queries,
-    search_provider: options.search_provider,
-    ...firstIteration(),
-  };
+export function companyRunInput(jobId: string, index: number, companyName: string, request: RunRequest | CompanyRunOptions, domain: string | null = null) {
+  return { job_id: jobId, index, company_name: companyName, domain, ...runSettings(request), ...firstIteration() };
 }
+
+/**
+ * The settings every state of a company's run carries, in one list: the ItemSelector (lib/workflow.ts) and the
+ * NextIteration state (lib/company-research.ts) pass exactly these on.
+ */
+export const RUN_SETTING_KEYS = [
+  'extraction_schema',
+  'search_provider',
+  'tier',
+  'max_iterations',
+  'max_queries',
+  'search_depth',
+  'notes_model',
+  'extraction_model',
+] as const satisfies readonly (keyof CompanyRunOptions)[];
+// Every setting is in the list: a setting added to CompanyRunOptions and not here fails to compile.
+const everySettingListed: Exclude<keyof CompanyRunOptions, (typeof RUN_SETTING_KEYS)[number]> extends never ? true : never = true;
+void everySettingListed;

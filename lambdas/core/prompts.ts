@@ -16,9 +16,18 @@ export const NOTES_SYSTEM_PROMPT = [
   'Prefer the labels of the fields the user wants. No introduction, no conclusion, no facts from memory.',
 ].join('\n');
 
-export function notesPrompt(companyName: string, fields: SchemaField[], sources: NumberedSource[]): string {
+/**
+ * The notes call's shared prefix: the instructions and the fields wanted, the same for every company of a job, so
+ * the provider can cache it (lambdas/providers/language-model.ts).
+ */
+export function notesSystem(fields: SchemaField[]): string {
   const wanted = fields.map((f) => `- ${f.name}: ${f.label}`).join('\n');
-  return `Company: ${companyName}\n\nFields wanted:\n${wanted}\n\nSources:\n${sourceBlocks(sources)}`;
+  return `${NOTES_SYSTEM_PROMPT}\n\nFields wanted:\n${wanted}`;
+}
+
+/** The company's own part of the notes call: its name and its sources. */
+export function notesPrompt(companyName: string, sources: NumberedSource[]): string {
+  return `Company: ${companyName}\n\nSources:\n${sourceBlocks(sources)}`;
 }
 
 /** The citation list the core appends to the notes, so the extraction can map [n] back to a URL. */

@@ -3,11 +3,12 @@
  * lambdas/store/quota-store.ts counts, lambdas/shared/quotas.ts decides with these.
  */
 import { SEARCH_CREDIT_USD } from './pricing';
+import { creditsPerSearch, type RunPlan } from './tiers';
 
 /** Requests per minute per client across the REST routes (the seed's default). */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 100;
 
-/** Research units per client per UTC day: 200,000 basic Tavily searches, about $1,000 at SEARCH_CREDIT_USD. */
+/** Research units (search credits) per client per UTC day: 200,000 basic Tavily searches, about $1,000 at SEARCH_CREDIT_USD. */
 export const DEFAULT_DAILY_RESEARCH_UNITS = 200_000;
 export const DAILY_BUDGET_USD = DEFAULT_DAILY_RESEARCH_UNITS * SEARCH_CREDIT_USD;
 
@@ -42,11 +43,15 @@ export const utcDay = (now: Date): QuotaWindow => windowOf(now, DAY_MS, 10, 7 * 
 /** The counter's key: one item per client and window. */
 export const quotaKey = (client: string, window: QuotaWindow) => `${client}#${window.id}`;
 
-/** An upper bound on the searches a run can make: every iteration plans at most max_queries searches. */
-export const singleResearchUnits = (request: { max_iterations: number; max_queries: number }) => request.max_iterations * request.max_queries;
+/**
+ * An upper bound on the search credits a company's run can spend: every iteration plans at most max_queries searches,
+ * each costing its depth's credits. Takes the resolved plan (lambdas/core/job-layout.ts runSettings), not the request.
+ */
+export const singleResearchUnits = (plan: Pick<RunPlan, 'max_iterations' | 'max_queries' | 'search_depth'>) =>
+  plan.max_iterations * plan.max_queries * creditsPerSearch(plan.search_depth);
 
-export const batchResearchUnits = (request: { companies: readonly unknown[]; max_iterations: number; max_queries: number }) =>
-  request.companies.length * singleResearchUnits(request);
+export const batchResearchUnits = (companies: number, plan: Pick<RunPlan, 'max_iterations' | 'max_queries' | 'search_depth'>) =>
+  companies * singleResearchUnits(plan);
 
 /** A refusal, as the API answers it (429 with Retry-After, or without one when waiting cannot help). */
 export interface QuotaRefusal {

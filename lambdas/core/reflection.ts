@@ -12,7 +12,7 @@ import { completenessScore, followUpQueries, missingFields } from './completenes
 import { evidenceEntities, hostOf, mentionsPhrase, namesakePhrases, registrableDomain, withinDomain } from './company-identity';
 import { compareStatements, displayValue, numbersIn, yearsIn, type Agreement } from './evidence';
 import { fieldsOf, isFilled } from './json-schema';
-import { addUsage } from './pricing';
+import { addModelCall } from './usage';
 import { SAME_VALUE_SYSTEM_PROMPT, SAME_VALUE_TOOL_NAME, sameValuePrompt } from './prompts';
 import { SAME_VALUE_ANSWER } from './structured-output';
 import type { LanguageModel } from '../providers/language-model';
@@ -86,7 +86,7 @@ export async function reflect(input: ReflectionInput, deps: ReflectionDeps = {})
       inputSchema: SAME_VALUE_ANSWER,
       format: 'json_schema',
     });
-    usage = addUsage(usage, { llm_input_tokens: reply.usage.input_tokens, llm_output_tokens: reply.usage.output_tokens });
+    usage = addModelCall(usage, reply.usage);
     const verdicts = verdictsSchema.safeParse(reply.value);
     for (const verdict of verdicts.success ? verdicts.data.verdicts : []) {
       const pair = judged[verdict.pair - 1];

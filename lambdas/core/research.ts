@@ -2,9 +2,9 @@
 import type { CompanyIdentity, ResearchInput, SearchResult, Source, Usage } from './contracts';
 import { hostOf, nameTokens, sortPagesByCompany, withinDomain, words } from './company-identity';
 import { fieldsOf, type SchemaField } from './json-schema';
-import { NOTES_SYSTEM_PROMPT, notesPrompt, sourceList, type NumberedSource } from './prompts';
-import { addUsage } from './pricing';
+import { notesPrompt, notesSystem, sourceList, type NumberedSource } from './prompts';
 import { dedupeHits, trimToBudget, type ContentBudget } from './search-results';
+import { addModelCall, addUsage } from './usage';
 import type { LanguageModel } from '../providers/language-model';
 import type { SearchHit, SearchProvider, SearchResponse } from '../providers/search-provider';
 
@@ -45,6 +45,7 @@ export function planQueries(companyName: string, fields: SchemaField[], followUp
 
 export interface ResearchDeps {
   search: SearchProvider;
+  /** The model the input's `model` class names. */
   model: LanguageModel;
 }
 
@@ -71,7 +72,9 @@ export async function research(input: ResearchInput, deps: ResearchDeps, now: ()
 
   // Every search is let finish before a failure is reported: an answer that arrives is kept (the search journal)
   // and not bought again when the step is retried.
-  const settled = await Promise.allSettled(queries.map((q) => deps.search.search(q, { maxResults: RESULTS_PER_QUERY })));
+  const settled = await Promise.allSettled(
+    queries.map((q) => deps.search.search(q, { maxResults: RESULTS_PER_QUERY, depth: input.search_depth })),
+  );
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
   const responses = settled.map((s) => (s as PromiseFulfilledResult<SearchResponse>).value);
@@ -106,11 +109,11 @@ export async function research(input: ResearchInput, deps: ResearchDeps, now: ()
       : `No search result mentioned ${input.company_name}.`;
   } else {
     const written = await deps.model.write({
-      system: NOTES_SYSTEM_PROMPT,
-      prompt: notesPrompt(input.company_name, fields, numbered),
+      system: notesSystem(fields),
+      prompt: notesPrompt(input.company_name, numbered),
       maxTokens: NOTES_MAX_TOKENS,
     });
-    usage = addUsage(usage, { llm_input_tokens: written.usage.input_tokens, llm_output_tokens: written.usage.output_tokens });
+    usage = addModelCall(usage, written.usage);
     notes = `${written.text}\n\nSources:\n${sourceList(numbered)}`;
   }
 

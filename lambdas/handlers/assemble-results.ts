@@ -14,7 +14,6 @@ import { z } from 'zod';
 import { extractionSchemaSchema, zeroUsage, type CompanyResult } from '../core/contracts';
 import { countedOutcome, failedResult } from '../core/company-result';
 import { csvWriter, inManifestOrder, jsonlLine } from '../core/results-files';
-import { config } from '../shared/config';
 import { logger, metrics } from '../shared/observability';
 import { jobStore, resultStore } from '../shared/stores';
 import { taskHandler } from '../shared/task-handler';
@@ -57,7 +56,6 @@ export const handler = taskHandler(assembleInputSchema, async ({ job_id, manifes
           schema: extraction_schema,
           iterations: 0,
           usage: zeroUsage(),
-          model: config.llmModel,
         });
         await results.putCompanyResult(job_id, result);
         written.unrecorded += 1;

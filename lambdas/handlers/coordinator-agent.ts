@@ -10,6 +10,7 @@ import { coordinatorAgent } from '../a2a/agent-catalog';
 import { JobFollowingTaskStore, type JobAccess } from '../a2a/job-tasks';
 import { InputProblem } from '../a2a/skill-executor';
 import { lambdaA2aAgent } from '../shared/a2a-runtime';
+import { runSettings } from '../core/job-layout';
 import { singleResearchUnits } from '../core/quotas';
 import { config } from '../shared/config';
 import { reserveResearchUnits } from '../shared/quotas';
@@ -37,9 +38,10 @@ const agent = lambdaA2aAgent(
       contract: single,
       async run(input: SingleResearchRequest, { taskId, caller, progress }) {
         // Charged like POST /research/single: the A2A door is not a way around a client's daily budget.
-        const reservation = await reserveResearchUnits(caller, singleResearchUnits(input));
+        const plan = runSettings(input);
+        const reservation = await reserveResearchUnits(caller, singleResearchUnits(plan));
         if (!reservation.granted) throw new InputProblem(reservation.refusal.message);
-        progress(`researching ${input.company_name}: research → extraction → reflection, up to ${input.max_iterations} rounds`);
+        progress(`researching ${input.company_name} (${plan.tier}): research → extraction → reflection, up to ${plan.max_iterations} rounds`);
         // The task's id names the job of one company, so GET /jobs/{id} finds it too.
         return { kind: 'completed', output: await researchOneCompany(input, taskId, caller) };
       },

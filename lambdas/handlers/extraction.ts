@@ -11,7 +11,7 @@ import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
 import { languageModel } from '../shared/providers';
 import { resultStore } from '../shared/stores';
-import { CHAIN_STEP_FIELDS, taskHandler } from '../shared/task-handler';
+import { CHAIN_STEP_FIELDS, taskHandler, withLambdaTime } from '../shared/task-handler';
 
 /**
  * The sources with their texts: each value is checked against the page it is quoted from. The state carries only
@@ -28,7 +28,7 @@ async function withTexts(input: ExtractionInput): Promise<ExtractionInput['sourc
 }
 
 export async function extractData(input: ExtractionInput): Promise<ExtractionOutput> {
-  const output = await extract({ ...input, sources: await withTexts(input) }, await languageModel());
+  const output = await extract({ ...input, sources: await withTexts(input) }, await languageModel(input.model));
   metrics.addMetric('FieldsRejected', 'Count', output.rejected_fields.length);
   metrics.addMetric('FieldsUnverified', 'Count', output.unverified_fields.length);
   return output;
@@ -39,6 +39,9 @@ const agent = lambdaA2aAgent(extractionAgent, () => [
 ]);
 
 export const handler = agentEntry({
-  task: taskHandler(extractionInputSchema.extend(CHAIN_STEP_FIELDS), ({ job_id: _job, index: _index, ...input }) => extractData(input)),
+  task: taskHandler(extractionInputSchema.extend(CHAIN_STEP_FIELDS), async ({ job_id: _job, index: _index, ...input }, context) => {
+    const started = Date.now();
+    return withLambdaTime(await extractData(input), context, started);
+  }),
   a2a: bufferedFunctionUrlHandler(agent),
 });

@@ -13,8 +13,8 @@ import { languageModel } from '../shared/providers';
 import { CHAIN_STEP_FIELDS, taskHandler } from '../shared/task-handler';
 
 export async function reflectQuality(input: ReflectionInput): Promise<ReflectionOutput> {
-  // The model is asked only when rules cannot tell whether two sources agree: most reflections never call it.
-  const output = await reflect(input, { model: languageModel });
+  // The small model is asked only when rules cannot tell whether two sources agree: most reflections never call it.
+  const output = await reflect(input, { model: () => languageModel('small') });
   metrics.addMetric('MissingFields', 'Count', output.missing_fields.length);
   metrics.addMetric('ContestedFields', 'Count', output.contested_fields.length);
   return output;

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { singleResearchRequestSchema } from '../core/contracts';
+import { runSettings } from '../core/job-layout';
 import { singleResearchUnits } from '../core/quotas';
 import { config } from '../shared/config';
 import { NO_CALLER, callerOf, httpHandler, json, parseResearchRequest, refusedByQuota } from '../shared/http';
@@ -24,7 +25,7 @@ export const handler = httpHandler(async (event, context) => {
   const parsed = parseResearchRequest(event, singleResearchRequestSchema);
   if ('refused' in parsed) return parsed.refused;
   // Every request is a new job, so always charged; the run starts right after, so nothing is released.
-  const reservation = await reserveResearchUnits(caller, singleResearchUnits(parsed.request));
+  const reservation = await reserveResearchUnits(caller, singleResearchUnits(runSettings(parsed.request)));
   if (!reservation.granted) return refusedByQuota(reservation.refusal);
 
   const jobId = randomUUID();

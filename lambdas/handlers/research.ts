@@ -15,7 +15,8 @@ import type { ResearchStep } from '../providers/search-journal';
 import { languageModel, stepSearchProvider } from '../shared/providers';
 import { jobStore, resultStore } from '../shared/stores';
 import { BudgetExhausted, budgetExhaustion } from '../core/budget';
-import { CHAIN_STEP_FIELDS, taskHandler } from '../shared/task-handler';
+import { creditsPerSearch } from '../core/tiers';
+import { CHAIN_STEP_FIELDS, taskHandler, withLambdaTime } from '../shared/task-handler';
 
 const researchTaskSchema = researchInputSchema.extend({ ...CHAIN_STEP_FIELDS, iteration: z.number().int().positive() });
 
@@ -25,7 +26,7 @@ const researchTaskSchema = researchInputSchema.extend({ ...CHAIN_STEP_FIELDS, it
  */
 export async function researchCompany(input: ResearchInput, at: ResearchStep): Promise<ResearchOutput> {
   const search = await stepSearchProvider(at, input.search_provider);
-  const findings = await research(input, { search, model: await languageModel() });
+  const findings = await research(input, { search, model: await languageModel(input.model) });
   const store = resultStore();
   const key = await store.putRawResults(at.jobId, at.index, at.iteration, findings.raw_results);
   metrics.addMetric('SearchQueries', 'Count', findings.research_queries.length);
@@ -65,7 +66,7 @@ const agent = lambdaA2aAgent(researchAgent, () => [
     // A direct call has no job: its raw results are kept under the task's id. Its searches are one round's,
     // charged to the caller's daily research units like any research it starts.
     run: async (input: ResearchInput, { taskId, caller }) => {
-      const reservation = await reserveResearchUnits(caller, input.max_queries);
+      const reservation = await reserveResearchUnits(caller, input.max_queries * creditsPerSearch(input.search_depth));
       if (!reservation.granted) throw new InputProblem(reservation.refusal.message);
       return { kind: 'completed', output: await researchCompany(input, { jobId: `a2a-${taskId}`, index: 0, iteration: 1 }) };
     },
@@ -73,9 +74,11 @@ const agent = lambdaA2aAgent(researchAgent, () => [
 ]);
 
 export const handler = agentEntry({
-  task: taskHandler(researchTaskSchema, async (input) => {
+  task: taskHandler(researchTaskSchema, async (input, context) => {
+    const started = Date.now();
     if (input.iteration === 1) await refuseOverBudget(input.job_id);
-    return researchCompany(input, { jobId: input.job_id, index: input.index, iteration: input.iteration });
+    const output = await researchCompany(input, { jobId: input.job_id, index: input.index, iteration: input.iteration });
+    return withLambdaTime(output, context, started);
   }),
   a2a: bufferedFunctionUrlHandler(agent),
 });

@@ -13,7 +13,6 @@ import {
   zeroUsage,
 } from '../core/contracts';
 import { completedResult, countedOutcome, failedResult, failureReason } from '../core/company-result';
-import { config } from '../shared/config';
 import { metrics } from '../shared/observability';
 import { closeSingleJob } from '../shared/research-jobs';
 import { jobStore, resultStore } from '../shared/stores';
@@ -40,7 +39,7 @@ const storeInputSchema = z.discriminatedUnion('outcome', [
 ]);
 
 export const handler = taskHandler(storeInputSchema, async (input) => {
-  const base = { index: input.index, companyName: input.company_name, domain: input.domain, iterations: input.iterations, usage: input.usage, model: config.llmModel };
+  const base = { index: input.index, companyName: input.company_name, domain: input.domain, iterations: input.iterations, usage: input.usage };
   const result =
     input.outcome === 'completed'
       ? completedResult({ ...base, record: input.record, reflection: input.reflection })

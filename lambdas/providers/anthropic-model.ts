@@ -1,6 +1,6 @@
 /** Claude through @anthropic-ai/sdk. */
 import Anthropic from '@anthropic-ai/sdk';
-import type { LanguageModel, WriteRequest } from './language-model';
+import type { LanguageModel, TokenUsage, WriteRequest } from './language-model';
 import { ProviderError, errorNameForStatus, retryAfterMs } from './provider-error';
 
 export interface AnthropicOptions {
@@ -24,9 +24,13 @@ function toProviderError(error: unknown): ProviderError {
   return new ProviderError('ProviderUnavailable', 'anthropic', (error as Error).message);
 }
 
-const usageOf = (message: Anthropic.Message) => ({
+/** The reply's usage, as billed: cache writes and reads are reported apart from the other input tokens. */
+const usageOf = (model: string, message: Anthropic.Message): TokenUsage => ({
+  model,
   input_tokens: message.usage.input_tokens,
   output_tokens: message.usage.output_tokens,
+  cache_write_tokens: message.usage.cache_creation_input_tokens ?? 0,
+  cache_read_tokens: message.usage.cache_read_input_tokens ?? 0,
 });
 
 export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
@@ -42,7 +46,9 @@ export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
       return await client.messages.create({
         model: options.model,
         max_tokens: request.maxTokens,
-        system: request.system,
+        // The shared prefix is marked for caching. The prefix is everything up to this block (the tools come first),
+        // so a forced tool's schema is cached with it. Below the model's minimum length nothing is cached, at no cost.
+        system: [{ type: 'text', text: request.system, cache_control: { type: 'ephemeral' } }],
         messages: [{ role: 'user', content: request.prompt }],
         ...extra,
       });
@@ -58,7 +64,7 @@ export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
         .map((block) => (block.type === 'text' ? block.text : ''))
         .join('')
         .trim();
-      return { text, usage: usageOf(message) };
+      return { text, usage: usageOf(options.model, message) };
     },
     async structured(request) {
       const { toolName, toolDescription, inputSchema } = request;
@@ -67,10 +73,10 @@ export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
         const message = await create(request, { output_config: { format: { type: 'json_schema', schema: inputSchema } } });
         const text = message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
         try {
-          return { value: JSON.parse(text) as unknown, usage: usageOf(message) };
+          return { value: JSON.parse(text) as unknown, usage: usageOf(options.model, message) };
         } catch {
           // A refusal or an answer cut at max_tokens: the caller reports an answer without data.
-          return { value: undefined, usage: usageOf(message) };
+          return { value: undefined, usage: usageOf(options.model, message) };
         }
       }
       // A forced tool call returns JSON shaped by the tool's input schema.
@@ -82,7 +88,7 @@ export function createAnthropicModel(options: AnthropicOptions): LanguageModel {
       if (!call || call.type !== 'tool_use') {
         throw new ProviderError('ProviderUnavailable', 'anthropic', `the model did not call ${toolName} (stop_reason ${message.stop_reason})`);
       }
-      return { value: call.input, usage: usageOf(message) };
+      return { value: call.input, usage: usageOf(options.model, message) };
     },
   };
 }

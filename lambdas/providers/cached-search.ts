@@ -10,10 +10,12 @@ export interface SearchCache {
   put(key: string, hits: SearchHit[], ttlSeconds: number): Promise<void>;
 }
 
-/** Queries that differ only in case and spacing are the same question. */
-export function searchCacheKey(provider: string, query: string, maxResults: number): string {
+/** Queries that differ only in case and spacing are the same question; the two depths are different answers. */
+export function searchCacheKey(provider: string, query: string, maxResults: number, depth: 'basic' | 'advanced' = 'basic'): string {
   const normalised = query.toLowerCase().replace(/\s+/g, ' ').trim();
-  return createHash('sha256').update(`${provider}\n${maxResults}\n${normalised}`).digest('hex');
+  // Basic keeps the key it had before depths existed, so entries already cached stay valid.
+  const scope = depth === 'basic' ? `${provider}` : `${provider}/${depth}`;
+  return createHash('sha256').update(`${scope}\n${maxResults}\n${normalised}`).digest('hex');
 }
 
 export function withSearchCache(
@@ -32,11 +34,11 @@ export function withSearchCache(
   };
   return {
     name: provider.name,
-    async search(query, { maxResults }) {
-      const key = searchCacheKey(provider.name, query, maxResults);
+    async search(query, { maxResults, depth }) {
+      const key = searchCacheKey(provider.name, query, maxResults, depth);
       const cached = await guarded(() => cache.get(key), undefined);
       if (cached) return { hits: cached, credits: 0 };
-      const response = await provider.search(query, { maxResults });
+      const response = await provider.search(query, { maxResults, depth });
       await guarded(() => cache.put(key, response.hits, options.ttlSeconds), undefined);
       return response;
     },

@@ -124,7 +124,8 @@ export function withModelPacing(model: LanguageModel, options: PacingOptions): L
       call,
       ({ usage }) => {
         output.observe(request.maxTokens, usage.output_tokens);
-        return { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens };
+        // Anthropic counts cache writes against the input-token limit and cache reads not (current models).
+        return { input_tokens: usage.input_tokens + (usage.cache_write_tokens ?? 0), output_tokens: usage.output_tokens };
       },
       // A failed call produced no output.
       { output_tokens: 0 },

@@ -16,7 +16,13 @@ export interface SearchResponse {
   credits: number;
 }
 
+export interface SearchOptions {
+  maxResults: number;
+  /** Tavily's search depth; a provider without depths ignores it. Basic unless said. */
+  depth?: 'basic' | 'advanced';
+}
+
 export interface SearchProvider {
   readonly name: string;
-  search(query: string, options: { maxResults: number }): Promise<SearchResponse>;
+  search(query: string, options: SearchOptions): Promise<SearchResponse>;
 }

@@ -4,6 +4,7 @@
  */
 import { ProviderError, errorNameForStatus, retryAfterMs } from './provider-error';
 import type { SearchProvider, SearchResponse } from './search-provider';
+import { creditsPerSearch } from '../core/tiers';
 
 export const TAVILY_API_URL = 'https://api.tavily.com';
 
@@ -11,7 +12,6 @@ export interface TavilyOptions {
   apiKey: string;
   /** Set to talk to a stand-in (or a proxy). */
   baseUrl?: string;
-  searchDepth?: 'basic' | 'advanced';
   timeoutSeconds?: number;
 }
 
@@ -36,16 +36,15 @@ async function errorMessage(response: Response): Promise<string> {
 
 export function createTavilySearch(options: TavilyOptions): SearchProvider {
   const endpoint = `${(options.baseUrl ?? TAVILY_API_URL).replace(/\/+$/, '')}/search`;
-  const searchDepth = options.searchDepth ?? 'basic';
   return {
     name: 'tavily',
-    async search(query, { maxResults }): Promise<SearchResponse> {
+    async search(query, { maxResults, depth = 'basic' }): Promise<SearchResponse> {
       let response: Response;
       try {
         response = await fetch(endpoint, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${options.apiKey}` },
-          body: JSON.stringify({ query, max_results: maxResults, search_depth: searchDepth }),
+          body: JSON.stringify({ query, max_results: maxResults, search_depth: depth }),
           signal: AbortSignal.timeout((options.timeoutSeconds ?? 20) * 1000),
         });
       } catch (error) {
@@ -65,7 +64,7 @@ export function createTavilySearch(options: TavilyOptions): SearchProvider {
       }
       return {
         hits: (body.results ?? []).map((r) => ({ url: r.url, title: r.title, content: r.content, score: r.score })),
-        credits: searchDepth === 'advanced' ? 2 : 1,
+        credits: creditsPerSearch(depth),
       };
     },
   };

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { DEFAULT_GEMINI_MODEL, DEFAULT_LLM_MODEL } from '../core/pricing';
+import type { ModelClass } from '../core/contracts';
+import { DEFAULT_GEMINI_MODEL, DEFAULT_MODELS } from '../core/pricing';
 import { DEFAULT_PROVIDER_LIMITS, PROVIDER_LIMIT_ENVIRONMENT, type ProviderLimitName } from '../core/provider-limits';
 import { DEFAULT_DAILY_RESEARCH_UNITS, DEFAULT_RATE_LIMIT_PER_MINUTE } from '../core/quotas';
 
@@ -111,8 +112,9 @@ export const config = {
   get dailyResearchUnits() {
     return Number(process.env.DAILY_RESEARCH_UNITS || DEFAULT_DAILY_RESEARCH_UNITS);
   },
-  get llmModel() {
-    return process.env.LLM_MODEL ?? DEFAULT_LLM_MODEL;
+  /** The deployment's Claude model of each class (CDK context llmSmallModel / llmLargeModel); tiers pick a class. */
+  get llmModels(): Record<ModelClass, string> {
+    return { small: process.env.LLM_SMALL_MODEL || DEFAULT_MODELS.small, large: process.env.LLM_LARGE_MODEL || DEFAULT_MODELS.large };
   },
   get tavilyBaseUrl() {
     return process.env.TAVILY_BASE_URL || undefined;

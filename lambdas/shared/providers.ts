@@ -1,10 +1,10 @@
 /**
  * Builds the configured providers once per container: each search adapter paced to its key's shared rate limit, the
  * hybrid over both when a job asks for it, the search cache in front; for each research step, the step's search
- * journal in front of that. The model is paced the same way.
+ * journal in front of that. Each model is paced the same way.
  */
 import { apiKey, config, providerLimitKey } from './config';
-import type { SearchProviderName } from '../core/contracts';
+import type { ModelClass, SearchProviderName } from '../core/contracts';
 import { createAnthropicModel } from '../providers/anthropic-model';
 import { withSearchCache } from '../providers/cached-search';
 import { createGoogleSearch } from '../providers/google-search';
@@ -27,7 +27,7 @@ import type { SearchProvider } from '../providers/search-provider';
 const searches = new Map<SearchProviderName, { provider: Promise<SearchProvider>; until: number }>();
 /** How long a hybrid that lacks a key is kept before the keys are looked up again: about the secrets cache's age. */
 const ONE_KEY_HYBRID_SECONDS = 300;
-let model: Promise<LanguageModel> | undefined;
+const models = new Map<ModelClass, Promise<LanguageModel>>();
 
 /** Time a call needs once admitted: waiting stops this long before the invocation's deadline. */
 const CALL_RESERVE_MS = { search: 60_000, llm: 50_000 };
@@ -123,21 +123,26 @@ export async function stepSearchProvider(step: ResearchStep, name: SearchProvide
   });
 }
 
-export function languageModel(): Promise<LanguageModel> {
-  model ??= apiKey('anthropic').then((key) => {
+/** The deployment's model of a class (a job's tier chooses the class of each step). */
+export function languageModel(modelClass: ModelClass): Promise<LanguageModel> {
+  let model = models.get(modelClass);
+  if (model) return model;
+  const modelId = config.llmModels[modelClass];
+  model = apiKey('anthropic').then((key) => {
     const { llmRequestsPerMinute, llmInputTokensPerMinute, llmOutputTokensPerMinute } = config.providerLimits;
     // Anthropic's limits are per model class: the model is part of the key.
     const paced = pacing(
       'anthropic',
-      `${providerLimitKey('anthropic')}#${config.llmModel}`,
+      `${providerLimitKey('anthropic')}#${modelId}`,
       { requests: llmRequestsPerMinute, input_tokens: llmInputTokensPerMinute, output_tokens: llmOutputTokensPerMinute },
       LARGEST_LLM_REQUEST,
       CALL_RESERVE_MS.llm,
     );
     // Paced, the SDK must not retry on its own (its retries would bypass the limit): the pacing retries instead, as
     // often as the SDK would have (twice).
-    const anthropic = createAnthropicModel({ apiKey: key, model: config.llmModel, baseUrl: config.anthropicBaseUrl, ...(paced ? { maxRetries: 0 } : {}) });
+    const anthropic = createAnthropicModel({ apiKey: key, model: modelId, baseUrl: config.anthropicBaseUrl, ...(paced ? { maxRetries: 0 } : {}) });
     return paced ? withModelPacing(anthropic, { ...paced, unavailableRetries: 2 }) : anthropic;
   });
+  models.set(modelClass, model);
   return model;
 }

@@ -57,6 +57,7 @@ export function jobView(job: JobRecord, bucket: string, now = new Date()): JobVi
       ? { results: { jsonl: `s3://${bucket}/${job.results_jsonl_key}`, csv: `s3://${bucket}/${job.results_csv_key}` } }
       : {}),
     ...(job.cost_usd !== undefined ? { cost_usd: job.cost_usd } : {}),
+    ...(job.max_cost_usd !== undefined ? { max_cost_usd: job.max_cost_usd } : {}),
     ...(job.redrives ? { redrives: job.redrives } : {}),
     ...(job.callback_url ? { webhook: { url: job.callback_url, ...(job.webhook ?? { status: 'pending' as const, attempts: 0 }) } } : {}),
   };
@@ -95,7 +96,7 @@ export async function startBatchJob(
   // charged, and two racing first attempts both reserve, but the one that does not create the job releases.
   let reservation: Reservation | undefined;
   if (options.chargeUnitsTo && !(options.resumable && (await jobs.get(jobId)))) {
-    reservation = await reserveResearchUnits(options.chargeUnitsTo, batchResearchUnits(request));
+    reservation = await reserveResearchUnits(options.chargeUnitsTo, batchResearchUnits(request.companies.length, runSettings(request)));
     if (!reservation.granted) return { kind: 'quota_exceeded', refusal: reservation.refusal };
   }
   const release = async () => {

@@ -5,7 +5,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { describeZodError } from '../core/contracts';
+import { describeZodError, type Usage } from '../core/contracts';
+import { addUsage } from '../core/usage';
 import { withInvocationDeadline } from './invocation-deadline';
 import { logger, metrics, tracer } from './observability';
 
@@ -53,4 +54,13 @@ export function taskHandler<S extends z.ZodType, R>(inputSchema: S, run: (input:
     // resetKeys: the job's keys are dropped after each invocation, so a warm container never logs the last job's.
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
+}
+
+/**
+ * An agent's output with the Lambda time it took added to its usage (memory × duration, what Lambda bills), from
+ * `started` (the invocation's start, as the handler saw it) until now.
+ */
+export function withLambdaTime<T extends { usage: Usage }>(output: T, context: Pick<Context, 'memoryLimitInMB'>, started: number, now = Date.now()): T {
+  const gbSeconds = (Number(context.memoryLimitInMB) / 1024) * (Math.max(0, now - started) / 1000);
+  return { ...output, usage: addUsage(output.usage, { lambda_gb_seconds: Math.round(gbSeconds * 1_000_000) / 1_000_000 }) };
 }

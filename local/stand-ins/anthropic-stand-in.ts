@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { coerceValue, matchField, parseFactLines, parseSources, type PropertySchema } from './facts';
 import { answerStructured } from './stand-in-reader';
+import { createPromptCache, estimateTokens } from './token-accounting';
 import {
   answerFault,
   createFaultInjector,
@@ -26,6 +27,8 @@ export type AnthropicStandInOptions = {
   apiKey?: string;
   faults?: FaultRule[];
   latencyMs?: number;
+  /** The prompt cache's clock (tests move it to expire entries); Date.now by default. */
+  now?: () => number;
   /** Its own rate limit, and 429s at a given rate (local/stand-ins/rate-limits.ts). */
   limits?: StandInLimits;
   /** Faults at rates, drawn from a seed (fault-rates.ts), besides the `faults` rules. */
@@ -78,7 +81,7 @@ export function extractFromNotes(userText: string, inputSchema: unknown): { inpu
   const properties = isRecord(inputSchema) && isRecord(inputSchema.properties) ? inputSchema.properties : undefined;
   const dataSchema = properties?.data;
   if (!isRecord(dataSchema) || !isRecord(dataSchema.properties)) {
-    return { error: 'The stand-in only answers tools whose input_schema has a `data` object with `properties`.' };
+    return { error: 'The stand-in only answers a tool input_schema or output format whose schema has a `data` object with `properties`.' };
   }
 
   const facts = parseFactLines(userText);
@@ -138,12 +141,12 @@ function contentText(content: unknown): string {
     .join('\n');
 }
 
-const estimateTokens = (chars: number) => Math.max(1, Math.ceil(chars / 4));
 const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
 
 export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promise<StandIn> {
   const faults = createFaultInjector(opts.faults);
   const dice = faultDiceOf(opts.randomFaults);
+  const cache = createPromptCache(opts.now);
 
   return serveLocally('anthropic', async (req, res, bodyText) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -176,11 +179,8 @@ export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promi
       return sendError(res, 'anthropic', 400, '`model` and a non-empty `messages` list are required.');
     }
 
-    const systemText = contentText(body.system);
     const userText = messages.filter((m) => m.role === 'user').map((m) => contentText(m.content)).join('\n');
-    const requestChars = systemText.length + messages.reduce((sum, m) => sum + contentText(m.content).length, 0) + JSON.stringify(body.tools ?? '').length;
-    const inputTokens = estimateTokens(requestChars);
-    if (isCount) return sendJson(res, 200, { input_tokens: inputTokens });
+    if (isCount) return sendJson(res, 200, { input_tokens: cache.countTokens(body) });
 
     if (typeof body.max_tokens !== 'number' || body.max_tokens < 1) {
       return sendError(res, 'anthropic', 400, '`max_tokens` must be a positive number.');
@@ -189,7 +189,9 @@ export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promi
       return sendError(res, 'anthropic', 400, 'The stand-in does not stream; call messages.create without `stream`.');
     }
 
-    const reply = (content: unknown[], stopReason: string, outputChars: number) =>
+    // Counted, and the cache written or read, only for a request that is answered: failed requests are not billed.
+    const reply = (content: unknown[], stopReason: string, outputChars: number) => {
+      const usage = { ...cache.inputUsage(body), output_tokens: Math.max(1, estimateTokens(outputChars)) };
       sendJson(
         res,
         200,
@@ -201,17 +203,20 @@ export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promi
           content,
           stop_reason: stopReason,
           stop_sequence: null,
-          usage: { input_tokens: inputTokens, output_tokens: estimateTokens(outputChars) },
+          usage,
         },
         { 'request-id': newId('req') },
       );
+    };
 
-    // Structured outputs: the answer is JSON text in the requested shape.
+    // Structured outputs: a JSON Schema in output_config.format, answered with JSON text that follows it: read from the
+    // pages in the prompt for the shapes Dossier asks for (`fields`, `verdicts`), else mapped from the notes' labels.
     const format = isRecord(body.output_config) && isRecord(body.output_config.format) ? body.output_config.format : undefined;
-    if (format?.type === 'json_schema') {
-      const answer = answerStructured(userText, format.schema);
-      if (!answer) return sendError(res, 'anthropic', 400, 'The stand-in answers output_config.format only in the shapes Dossier asks for (`fields`, `verdicts`).');
-      const text = JSON.stringify(answer.input);
+    if (format) {
+      if (format.type !== 'json_schema') return sendError(res, 'anthropic', 400, 'output_config.format.type must be "json_schema".');
+      const result = answerStructured(userText, format.schema) ?? extractFromNotes(userText, format.schema);
+      if ('error' in result) return sendError(res, 'anthropic', 400, result.error);
+      const text = JSON.stringify(result.input);
       return reply([{ type: 'text', text }], 'end_turn', text.length);
     }
 

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { companyResultSchema, type ExtractionSchema } from '../../lambdas/core/contracts';
 import { jobKeys } from '../../lambdas/core/job-layout';
 import { recordProblems } from '../../lambdas/core/json-schema';
-import { costUsd, DEFAULT_LLM_MODEL, SEARCH_CREDIT_USD } from '../../lambdas/core/pricing';
 import { toCsv, toJsonl } from '../../lambdas/core/results-files';
 import { SCOPES } from '../../lambdas/core/scopes';
 import type { JobRecord } from '../../lambdas/store/job-store';
@@ -160,9 +159,9 @@ describe('a job of one company closes itself in its storage step', () => {
     outcome: 'completed',
     usage: {
       search_queries: stored.cost.search_queries,
-      search_credits: Math.round((stored.cost.usd - costUsd({ ...stored.cost, search_credits: 0 }, DEFAULT_LLM_MODEL)) / SEARCH_CREDIT_USD),
-      llm_input_tokens: stored.cost.llm_input_tokens,
-      llm_output_tokens: stored.cost.llm_output_tokens,
+      search_credits: stored.cost.search_credits,
+      llm: stored.cost.llm,
+      lambda_gb_seconds: stored.cost.lambda_gb_seconds,
     },
     record: {
       extracted_data: stored.data,
@@ -227,7 +226,7 @@ describe('a job of one company closes itself in its storage step', () => {
 describe('GET /jobs/{id} of a job of one company that never recorded an outcome', () => {
   const job = (kind: JobRecord['kind'], minutesAgo: number): JobRecord => {
     const created = new Date(Date.parse('2026-11-28T12:00:00Z') - minutesAgo * 60_000).toISOString();
-    return { job_id: 'j', kind, status: 'RUNNING', total: 1, completed: 0, failed: 0, created_at: created, updated_at: created, request_hash: 'h', manifest_key: 'm' };
+    return { job_id: 'j', kind, status: 'RUNNING', total: 1, completed: 0, failed: 0, cost_usd: 0, created_at: created, updated_at: created, request_hash: 'h', manifest_key: 'm' };
   };
   const now = new Date('2026-11-28T12:00:00Z');
 

@@ -166,6 +166,7 @@ describe('a batch task following its job', () => {
     job_id: 'job-1',
     status,
     progress: { total: 10, completed, failed },
+    cost_usd: 0,
     created_at: 'x',
     updated_at: 'y',
     ...(status === 'COMPLETED' ? { results: { jsonl: 's3://b/jobs/job-1/results.jsonl', csv: 's3://b/jobs/job-1/results.csv' } } : {}),

@@ -71,17 +71,21 @@ describe('dossier run', () => {
     const companies = path.join(dir, 'companies.csv');
     writeFileSync(companies, 'company,segment\nBrightgull Robotics,robots\n"Mercury Freight",logistics\nWrenfield Sprocket Labs,unknown\n');
     const out = path.join(dir, 'out');
-    const result = await dossier(['run', companies, '--schema', 'examples/schema.json', '--max-iterations', '1', '--out', out]);
+    const result = await dossier(['run', companies, '--schema', 'examples/schema.json', '--tier', 'economy', '--max-cost-usd', '5', '--out', out]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/Companies: 3 {3}completed: 2 {3}not found: 1 {3}failed: 0/);
     expect(result.stdout).toMatch(/Values with verified evidence: 18 of 18\n/);
     expect(result.stdout).toMatch(/Not found:\n {2}Wrenfield Sprocket Labs: not found: no page about Wrenfield Sprocket Labs/);
+    // One basic search each, $0.005.
+    expect(result.stdout).toMatch(/Estimated cost at list prices: \$0\.\d{4} \(\$0\.\d{4} per company\): search \$0\.0150, LLM \$0\.\d{4}, Lambda/);
 
     const [jobId] = readdirSync(out);
     const lines = readFileSync(path.join(out, jobId!, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.company_name)).toEqual(['Brightgull Robotics', 'Mercury Freight', 'Wrenfield Sprocket Labs']);
     expect(lines[0].data.ceo).toBe('Mette Langgaard');
+    // The economy tier: one round, the small model only.
     expect(lines.every((l) => l.iterations === 1)).toBe(true);
+    expect(Object.keys(lines[0].cost.llm)).toEqual(['claude-haiku-4-5']);
     const csv = readFileSync(path.join(out, jobId!, 'results.csv'), 'utf8').trim().split('\r\n');
     expect(csv).toHaveLength(4);
   });
@@ -97,5 +101,14 @@ describe('dossier run', () => {
     const refused = await dossier(['run', 'examples/companies.txt', '--schema', schema, '--out', path.join(dir, 'out')]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/refused \(400\).*at least one field/);
+  });
+
+  it('refuses an unknown tier and a spending cap that is not a positive amount, before starting anything', async () => {
+    const tier = await dossier(['run', 'examples/companies.txt', '--schema', 'examples/schema.json', '--tier', 'premium']);
+    expect(tier.code).toBe(2);
+    expect(tier.stderr).toMatch(/--tier must be one of economy, standard, deep, got "premium"/);
+    const cap = await dossier(['run', 'examples/companies.txt', '--schema', 'examples/schema.json', '--max-cost-usd', '0']);
+    expect(cap.code).toBe(2);
+    expect(cap.stderr).toMatch(/--max-cost-usd must be a positive number of dollars, got "0"/);
   });
 });

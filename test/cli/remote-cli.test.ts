@@ -50,7 +50,8 @@ describe('dossier submit and watch against the REST API', () => {
     expect(submitted.code, submitted.stderr).toBe(0);
     const [jobId, ...progress] = submitted.stdout.trim().split('\n');
     expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(progress.at(-1)).toMatch(/2\/2 {2}completed 2 {2}failed 0 {2}\(completed\)/);
+    // The line ends with what the job has spent so far.
+    expect(progress.at(-1)).toMatch(/2\/2 {2}completed 2 {2}failed 0 {2}\$0\.\d{4} {2}\(completed\)/);
 
     const watched = await dossier(['watch', jobId!]);
     expect(watched.code).toBe(0);

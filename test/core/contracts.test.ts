@@ -24,9 +24,19 @@ function problem(body: unknown, schema: z.ZodType = batchRequestSchema): string 
 const parsedSchema = (extraction_schema: unknown) => batchRequestSchema.parse({ companies: ['Acme'], extraction_schema }).extraction_schema;
 
 describe('batchRequestSchema', () => {
-  it('fills in the defaults', () => {
+  it('fills in the defaults: the standard tier, its budgets left to the tier, no spending cap', () => {
     const parsed = batchRequestSchema.parse({ companies: ['Northwind Robotics'], extraction_schema });
-    expect(parsed).toMatchObject({ max_iterations: 2, max_queries: 3, search_provider: 'tavily' });
+    expect(parsed).toMatchObject({ tier: 'standard', search_provider: 'tavily' });
+    expect(parsed).not.toHaveProperty('max_iterations');
+    expect(parsed).not.toHaveProperty('max_queries');
+    expect(parsed).not.toHaveProperty('max_cost_usd');
+  });
+
+  it('takes a tier and a spending cap, and refuses others', () => {
+    expect(problem({ companies: ['Acme'], extraction_schema, tier: 'deep', max_cost_usd: 2.5 })).toBe('ok');
+    expect(problem({ companies: ['Acme'], extraction_schema, tier: 'premium' })).toMatch(/^tier: /);
+    expect(problem({ companies: ['Acme'], extraction_schema, max_cost_usd: 0 })).toMatch(/^max_cost_usd: /);
+    expect(problem({ companies: ['Acme'], extraction_schema, max_cost_usd: -1 })).toMatch(/^max_cost_usd: /);
   });
 
   it('trims company names', () => {
@@ -95,10 +105,10 @@ describe('batchRequestSchema', () => {
 describe('unknown keys', () => {
   it('refuses a misspelt option instead of quietly using its default', () => {
     expect(problem({ companies: ['Acme'], extraction_schema, max_iteration: 4 })).toBe(
-      '(body): unknown key "max_iteration"; the known keys are companies, extraction_schema, max_iterations, max_queries, search_provider, callback_url, max_cost_usd',
+      '(body): unknown key "max_iteration"; the known keys are companies, extraction_schema, tier, max_iterations, max_queries, search_provider, callback_url, max_cost_usd',
     );
     expect(problem({ company_name: 'Acme', extraction_schema, maxQueries: 2, provider: 'tavily' }, singleResearchRequestSchema)).toBe(
-      '(body): unknown keys "maxQueries", "provider"; the known keys are extraction_schema, max_iterations, max_queries, search_provider, company_name, domain',
+      '(body): unknown keys "maxQueries", "provider"; the known keys are extraction_schema, tier, max_iterations, max_queries, search_provider, company_name, domain',
     );
   });
 

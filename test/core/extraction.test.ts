@@ -31,12 +31,18 @@ function extractionInput(overrides: Partial<ExtractionInput> = {}): ExtractionIn
     company_name: 'Northwind Robotics',
     extraction_schema: schema,
     research_notes: notes,
+    model: 'large',
     sources: [
       { id: 1, url: ABOUT, title: 'About', content: PAGES.about },
       { id: 2, url: NEWS, title: 'News', content: PAGES.news },
       { id: 3, url: PARIS, title: 'Register', content: PAGES.paris },
     ],
-    usage: { search_queries: 3, search_credits: 3, llm_input_tokens: 500, llm_output_tokens: 50 },
+    usage: {
+      search_queries: 3,
+      search_credits: 3,
+      llm: { 'fake-model': { input_tokens: 500, output_tokens: 50, cache_write_tokens: 0, cache_read_tokens: 0 } },
+      lambda_gb_seconds: 0.5,
+    },
     ...overrides,
   };
 }
@@ -65,7 +71,12 @@ describe('extract: evidence', () => {
     expect(result.unverified_fields).toEqual([]);
     expect(result.rejected_fields).toEqual([]);
     expect(result.pages_read).toBe(3);
-    expect(result.usage).toEqual({ search_queries: 3, search_credits: 3, llm_input_tokens: 1300, llm_output_tokens: 170 });
+    expect(result.usage).toEqual({
+      search_queries: 3,
+      search_credits: 3,
+      llm: { 'fake-model': { input_tokens: 1300, output_tokens: 170, cache_write_tokens: 0, cache_read_tokens: 0 } },
+      lambda_gb_seconds: 0.5,
+    });
   });
 
   it('drops a value whose passage is a paraphrase, and lists its field as unverified', async () => {
@@ -166,7 +177,7 @@ describe('extract: the schema', () => {
     expect(requests[1]!.prompt).toMatch(/founded: value must be >= 1800/);
     expect(result.extracted_data).toEqual({ founded: 2011, headquarters: 'Lyon, France' });
     expect(result.rejected_fields).toEqual([{ field: 'employees', reason: expect.stringMatching(/must be integer \(still after one repair\)/) }]);
-    expect(result.usage.llm_input_tokens).toBe(500 + 2 * 800);
+    expect(result.usage.llm['fake-model']!.input_tokens).toBe(500 + 2 * 800);
   });
 
   it('drops fields the schema does not ask for', async () => {

@@ -53,10 +53,12 @@ describe('days', () => {
 });
 
 describe('research units', () => {
-  it('bound the searches: companies × max_iterations × max_queries', () => {
-    expect(singleResearchUnits({ max_iterations: 2, max_queries: 3 })).toBe(6);
-    expect(batchResearchUnits({ companies: ['a', 'b', 'c'], max_iterations: 2, max_queries: 3 })).toBe(18);
-    expect(batchResearchUnits({ companies: new Array(10_000).fill('x'), max_iterations: 5, max_queries: 10 })).toBe(500_000);
+  it('bound the search credits: companies × max_iterations × max_queries × credits per search', () => {
+    expect(singleResearchUnits({ max_iterations: 2, max_queries: 3, search_depth: 'basic' })).toBe(6);
+    // An advanced search is 2 credits.
+    expect(singleResearchUnits({ max_iterations: 2, max_queries: 3, search_depth: 'advanced' })).toBe(12);
+    expect(batchResearchUnits(3, { max_iterations: 2, max_queries: 3, search_depth: 'basic' })).toBe(18);
+    expect(batchResearchUnits(10_000, { max_iterations: 5, max_queries: 10, search_depth: 'basic' })).toBe(500_000);
   });
 
   it('default to 200,000 a day, about $1,000 of basic searches, and 100 requests a minute', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { reflectionInputSchema, type Evidence, type ExtractionSchema, type ReflectionInput } from '../../lambdas/core/contracts';
+import { reflectionInputSchema, zeroUsage, type Evidence, type ExtractionSchema, type ReflectionInput, type Usage } from '../../lambdas/core/contracts';
 import { reflect } from '../../lambdas/core/reflection';
 import { fakeModel } from '../support/fake-model';
 
@@ -39,7 +39,12 @@ function input(overrides: Partial<z.input<typeof reflectionInputSchema>> = {}): 
   });
 }
 
-const usage = { search_queries: 3, search_credits: 3, llm_input_tokens: 1000, llm_output_tokens: 100 };
+const usage: Usage = {
+  search_queries: 3,
+  search_credits: 3,
+  llm: { 'claude-sonnet-4-6': { input_tokens: 1000, output_tokens: 100, cache_write_tokens: 0, cache_read_tokens: 0 } },
+  lambda_gb_seconds: 0,
+};
 
 describe('reflect: completeness', () => {
   it('accepts a fully filled record whose every value has evidence, without follow-ups or issues', async () => {
@@ -53,7 +58,7 @@ describe('reflect: completeness', () => {
       contested_fields: [],
       confidence_score: 0.9,
       field_confidence: { founded: 0.9, headquarters: 0.9, ceo: 0.9, products: 0.9 },
-      usage: { search_queries: 0, search_credits: 0, llm_input_tokens: 0, llm_output_tokens: 0 },
+      usage: zeroUsage(),
     });
   });
 
@@ -170,7 +175,7 @@ describe('reflect: contradictions', () => {
   });
 
   it('asks a model only what rules cannot decide, once for all such pairs, and counts its tokens', async () => {
-    const { model, requests } = fakeModel({ verdicts: [{ pair: 1, same_value: true }, { pair: 2, same_value: false }] }, { input_tokens: 300, output_tokens: 20 });
+    const { model, requests } = fakeModel({ verdicts: [{ pair: 1, same_value: true }, { pair: 2, same_value: false }] }, { model: 'fake-model', input_tokens: 300, output_tokens: 20 });
     const result = await reflect(
       input({
         extracted_data: { ...completeData, ceo: 'Claire Dubois', products: ['PickBot', 'ShelfScan'] },
@@ -188,7 +193,10 @@ describe('reflect: contradictions', () => {
     expect(requests[0]!.prompt).toContain('Pair 2\nField: products\nFirst: PickBot, ShelfScan\nSecond: PickBot, FleetOS');
     expect(requests[0]!.format).toBe('json_schema');
     expect(result.contested_fields).toEqual(['products']);
-    expect(result.usage).toEqual({ ...usage, llm_input_tokens: 1300, llm_output_tokens: 120 });
+    expect(result.usage).toEqual({
+      ...usage,
+      llm: { ...usage.llm, 'fake-model': { input_tokens: 300, output_tokens: 20, cache_write_tokens: 0, cache_read_tokens: 0 } },
+    });
   });
 
   it('never calls a model when the rules decide everything', async () => {

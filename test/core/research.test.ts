@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ExtractionSchema, ResearchInput } from '../../lambdas/core/contracts';
+import { zeroUsage, type ExtractionSchema, type ResearchInput } from '../../lambdas/core/contracts';
 import { fieldsOf } from '../../lambdas/core/json-schema';
 import { CONTENT_BUDGET, MAX_SOURCES, mentionsCompany, nameTokens, planQueries, research } from '../../lambdas/core/research';
-import type { LanguageModel, WriteRequest } from '../../lambdas/providers/language-model';
+import type { LanguageModel, TokenUsage, WriteRequest } from '../../lambdas/providers/language-model';
 import type { SearchHit, SearchProvider } from '../../lambdas/providers/search-provider';
 
 const schema: ExtractionSchema = {
@@ -17,7 +17,9 @@ function researchInput(overrides: Partial<ResearchInput> = {}): ResearchInput {
     search_provider: 'tavily',
     max_queries: 3,
     follow_up_queries: [],
-    usage: { search_queries: 0, search_credits: 0, llm_input_tokens: 0, llm_output_tokens: 0 },
+    search_depth: 'basic',
+    model: 'small',
+    usage: zeroUsage(),
     ...overrides,
   };
 }
@@ -35,7 +37,7 @@ function fakeSearch(hits: SearchHit[], byQuery: Record<string, SearchHit[]> = {}
   return { provider, queries };
 }
 
-function fakeModel(text = '- Founded: 2011 [1]', usage = { input_tokens: 1000, output_tokens: 200 }) {
+function fakeModel(text = '- Founded: 2011 [1]', usage: TokenUsage = { model: 'fake-model', input_tokens: 1000, output_tokens: 200 }) {
   const requests: WriteRequest[] = [];
   const model: LanguageModel = {
     model: 'fake-model',
@@ -162,7 +164,7 @@ describe('research', () => {
     expect(requests).toHaveLength(0);
     expect(findings.sources).toEqual([]);
     expect(findings.research_notes).toBe('No search result mentioned Northwind Robotics.');
-    expect(findings.usage.llm_input_tokens).toBe(0);
+    expect(findings.usage.llm).toEqual({});
   });
 
   it('ends the notes with a numbered list of the sources it returns', async () => {
@@ -179,12 +181,22 @@ describe('research', () => {
 
   it('adds its searches and tokens to the usage it was given', async () => {
     const search = fakeSearch([hit('https://northwind.example', 'Northwind Robotics')], {}, 2);
-    const { model } = fakeModel('notes', { input_tokens: 1500, output_tokens: 300 });
+    const { model } = fakeModel('notes', { model: 'claude-haiku-4-5', input_tokens: 1500, output_tokens: 300, cache_read_tokens: 1200 });
+    const earlier = { input_tokens: 100, output_tokens: 10, cache_write_tokens: 1200, cache_read_tokens: 0 };
     const findings = await research(
-      researchInput({ usage: { search_queries: 3, search_credits: 3, llm_input_tokens: 100, llm_output_tokens: 10 } }),
+      researchInput({ usage: { search_queries: 3, search_credits: 3, llm: { 'claude-sonnet-4-6': earlier }, lambda_gb_seconds: 1 } }),
       { search: search.provider, model },
     );
-    expect(findings.usage).toEqual({ search_queries: 6, search_credits: 9, llm_input_tokens: 1600, llm_output_tokens: 310 });
+    // Tokens are kept under the model that answered, cache reads apart from the rest of the input.
+    expect(findings.usage).toEqual({
+      search_queries: 6,
+      search_credits: 9,
+      llm: {
+        'claude-sonnet-4-6': earlier,
+        'claude-haiku-4-5': { input_tokens: 1500, output_tokens: 300, cache_write_tokens: 0, cache_read_tokens: 1200 },
+      },
+      lambda_gb_seconds: 1,
+    });
   });
 
   it('runs the follow-up queries instead of the planned ones', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { completedResult, countedOutcome, failedResult, failureReason } from '../../lambdas/core/company-result';
-import { companyResultSchema, extractedRecordSchema, reflectionOutputSchema, type CompanyResult, type ExtractionSchema, type Usage } from '../../lambdas/core/contracts';
-import { costUsd } from '../../lambdas/core/pricing';
+import { companyResultSchema, extractedRecordSchema, reflectionOutputSchema, zeroUsage, type CompanyResult, type ExtractionSchema, type Usage } from '../../lambdas/core/contracts';
+import { costOf } from '../../lambdas/core/pricing';
 import { csvCell, inManifestOrder, toCsv, toJsonl } from '../../lambdas/core/results-files';
 
 const schema: ExtractionSchema = {
@@ -34,7 +34,19 @@ function result(overrides: Partial<CompanyResult> = {}): CompanyResult {
     unverified_fields: [],
     contested_fields: [],
     quality_issues: [],
-    cost: { usd: 0.02, search_queries: 3, llm_input_tokens: 1000, llm_output_tokens: 100 },
+    cost: {
+      usd: 0.02,
+      search_usd: 0.015,
+      llm_usd: 0.005,
+      lambda_usd: 0,
+      step_functions_usd: 0,
+      search_queries: 3,
+      search_credits: 3,
+      llm_input_tokens: 1000,
+      llm_output_tokens: 100,
+      llm: { 'claude-haiku-4-5': { input_tokens: 1000, output_tokens: 100, cache_write_tokens: 0, cache_read_tokens: 0 } },
+      lambda_gb_seconds: 0,
+    },
     ...overrides,
   };
 }
@@ -217,7 +229,15 @@ describe('failureReason', () => {
 });
 
 describe('completedResult and failedResult', () => {
-  const usage: Usage = { search_queries: 6, search_credits: 6, llm_input_tokens: 20_000, llm_output_tokens: 2_000 };
+  const usage: Usage = {
+    search_queries: 6,
+    search_credits: 6,
+    llm: {
+      'claude-haiku-4-5': { input_tokens: 15_000, output_tokens: 1_500, cache_write_tokens: 0, cache_read_tokens: 0 },
+      'claude-sonnet-4-6': { input_tokens: 1_000, output_tokens: 500, cache_write_tokens: 2_000, cache_read_tokens: 2_000 },
+    },
+    lambda_gb_seconds: 3,
+  };
 
   const lyon = { url: 'https://a.example', title: 'A', excerpt: 'Headquarters: Lyon' };
   const reflection = reflectionOutputSchema.parse({
@@ -230,7 +250,7 @@ describe('completedResult and failedResult', () => {
     field_confidence: { headquarters: 0.7 },
   });
 
-  it('builds a completed result from the record and the reflection, priced by the model', () => {
+  it('builds a completed result from the record and the reflection, priced from its usage', () => {
     const completed = completedResult({
       index: 4,
       companyName: 'Northwind Robotics',
@@ -244,7 +264,6 @@ describe('completedResult and failedResult', () => {
       reflection,
       iterations: 2,
       usage,
-      model: 'claude-haiku-4-5',
     });
     expect(companyResultSchema.safeParse(completed).success).toBe(true);
     expect(completed).toMatchObject({
@@ -263,9 +282,16 @@ describe('completedResult and failedResult', () => {
       quality_issues: ['y'],
       iterations: 2,
     });
-    // 6 credits × $0.005 + 20k input × $1/M + 2k output × $5/M.
-    expect(completed.cost).toEqual({ usd: 0.06, search_queries: 6, llm_input_tokens: 20_000, llm_output_tokens: 2_000 });
-    expect(completed.cost.usd).toBe(costUsd(usage, 'claude-haiku-4-5'));
+    // Tokens are totalled over the models, cached ones included, and kept by model too.
+    expect(completed.cost).toEqual({
+      ...costOf(usage, 2),
+      search_queries: 6,
+      search_credits: 6,
+      llm_input_tokens: 20_000,
+      llm_output_tokens: 2_000,
+      llm: usage.llm,
+      lambda_gb_seconds: 3,
+    });
   });
 
   it('keeps the partial data of a failed company and lists what is still missing', () => {
@@ -277,7 +303,6 @@ describe('completedResult and failedResult', () => {
       record: extractedRecordSchema.parse({ extracted_data: { products: ['Ocean data'] }, field_sources: { products: 'https://b.example' }, confidence_score: 0.6 }),
       iterations: 1,
       usage,
-      model: 'claude-sonnet-4-6',
     });
     expect(companyResultSchema.safeParse(failed).success).toBe(true);
     expect(failed).toMatchObject({
@@ -291,8 +316,8 @@ describe('completedResult and failedResult', () => {
     expect(failed.missing_fields).toEqual(['headquarters', 'revenue_growth']);
     // headquarters is required (weight 2), products and revenue_growth optional (1 each): 1 of 4.
     expect(failed.completeness_score).toBe(0.25);
-    expect(failed.cost.usd).toBe(costUsd(usage, 'claude-sonnet-4-6'));
-    expect(failed.cost.usd).toBe(0.12);
+    // What it spent before failing is priced like any other run's.
+    expect(failed.cost).toMatchObject(costOf(usage, 1));
   });
 
   it('ends a company with no confirmed value as not_found, saying what was searched, with its cost', () => {
@@ -304,18 +329,21 @@ describe('completedResult and failedResult', () => {
         reflection: reflectionOutputSchema.parse({ is_complete: false, completeness_score: 0, missing_fields: ['headquarters'], follow_up_queries: [], quality_issues: [] }),
         iterations: 2,
         usage,
-        model: 'claude-haiku-4-5',
       });
     expect(companyResultSchema.safeParse(nothing(0)).success).toBe(true);
     expect(nothing(0)).toMatchObject({ status: 'not_found', complete: false, data: {}, quality_issues: ['not found: no page about Ghost Co in 6 searches'] });
     expect(nothing(2).quality_issues[0]).toBe('not found: 2 pages named Ghost Co in 6 searches, and none stated a wanted field in a passage that could be checked');
-    expect(nothing(0).cost.usd).toBe(0.06);
+    // The searches were made: a company not found still costs what it used.
+    expect(nothing(0).cost).toMatchObject(costOf(usage, 2));
+    expect(nothing(0).cost.usd).toBeGreaterThan(0);
     // Counted as completed: its research finished, and completed + failed stays the number of companies.
     expect(countedOutcome(nothing(0).status)).toBe('completed');
   });
 
   it('fails a company with nothing found as empty, not as complete', () => {
-    const failed = failedResult({ index: 0, companyName: 'Ghost Co', reason: 'x', iterations: 0, usage, model: 'claude-opus-4' });
+    const failed = failedResult({ index: 0, companyName: 'Ghost Co', reason: 'x', iterations: 0, usage: zeroUsage() });
     expect(failed).toMatchObject({ data: {}, complete: false, completeness_score: 0, confidence_score: 0, sources: {} });
+    // Nothing ran, so nothing is estimated either.
+    expect(failed.cost.usd).toBe(0);
   });
 });

@@ -3,7 +3,7 @@
  * the research core lets every search finish before it reports a failure, so the answers that came are kept.
  */
 import { describe, expect, it } from 'vitest';
-import type { ResearchInput } from '../../lambdas/core/contracts';
+import { zeroUsage, type ResearchInput } from '../../lambdas/core/contracts';
 import { research } from '../../lambdas/core/research';
 import type { LanguageModel } from '../../lambdas/providers/language-model';
 import { ProviderError } from '../../lambdas/providers/provider-error';
@@ -17,7 +17,9 @@ const input: ResearchInput = {
   search_provider: 'tavily',
   max_queries: 3,
   follow_up_queries: [],
-  usage: { search_queries: 0, search_credits: 0, llm_input_tokens: 0, llm_output_tokens: 0 },
+  search_depth: 'basic',
+  model: 'small',
+  usage: zeroUsage(),
 };
 const hit = { url: 'https://kestrel-looms.example', title: 'Kestrel Looms', content: 'Kestrel Looms was founded in 1998.', score: 0.9 };
 
@@ -54,9 +56,9 @@ function model(failures = 0): LanguageModel {
     model: 'fake',
     async write() {
       if (failures-- > 0) throw new ProviderError('ProviderUnavailable', 'anthropic', 'HTTP 500');
-      return { text: '- Founded: 1998 [1]', usage: { input_tokens: 100, output_tokens: 20 } };
+      return { text: '- Founded: 1998 [1]', usage: { model: 'fake-model', input_tokens: 100, output_tokens: 20 } };
     },
-    structured: async () => ({ value: {}, usage: { input_tokens: 0, output_tokens: 0 } }),
+    structured: async () => ({ value: {}, usage: { model: 'fake-model', input_tokens: 0, output_tokens: 0 } }),
   };
 }
 

@@ -57,7 +57,6 @@ describe('assembly', () => {
         reflection: reflectionOutputSchema.parse({ is_complete: false, completeness_score: 0.2, missing_fields: ['ceo'], follow_up_queries: [], quality_issues: [] }),
         iterations: 1,
         usage: zeroUsage(),
-        model: 'claude-haiku-4-5',
       });
       await runtime.results.putCompanyResult(jobId, result);
       await jobs.countOutcome(jobId, item.index, 'completed', new Date());
@@ -118,7 +117,6 @@ describe('reconciling the counters with the files', () => {
         reflection: reflectionOutputSchema.parse({ is_complete: true, completeness_score: 1, missing_fields: [], follow_up_queries: [], quality_issues: [] }),
         iterations: 1,
         usage: zeroUsage(),
-        model: 'claude-haiku-4-5',
       });
     for (const index of [0, 1, 2, 3]) await runtime.results.putCompanyResult(jobId, result(index));
     await jobs.countOutcome(jobId, 0, 'completed', new Date());

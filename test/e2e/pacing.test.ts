@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompanyResult, ExtractionSchema } from '../../lambdas/core/contracts';
 import { jobKeys } from '../../lambdas/core/job-layout';
 import { fieldsOf } from '../../lambdas/core/json-schema';
-import { DEFAULT_LLM_MODEL, costUsd } from '../../lambdas/core/pricing';
+import { costOf } from '../../lambdas/core/pricing';
 import { planQueries } from '../../lambdas/core/research';
 import { documentClient } from '../../lambdas/shared/aws-clients';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
@@ -40,7 +40,7 @@ beforeAll(async () => {
   for (const name of ['SEARCH_REQUESTS_PER_MINUTE', 'LLM_REQUESTS_PER_MINUTE', 'LLM_INPUT_TOKENS_PER_MINUTE', 'SEARCH_CACHE_TABLE_NAME', 'SEARCH_JOURNAL_TABLE_NAME']) {
     environment[name] = process.env[name];
   }
-  const submitted = await runtime.api.submitBatch({ companies: [SEARCH_FAILS, NOTES_FAIL], extraction_schema: schema, max_iterations: 1 });
+  const submitted = await runtime.api.submitBatch({ companies: [SEARCH_FAILS, NOTES_FAIL], extraction_schema: schema, max_iterations: 1, max_queries: 3 });
   expect(submitted.statusCode).toBe(202);
   const execution = await runtime.waitForJob(submitted.body.job_id);
   expect(execution.status, `${execution.error}: ${execution.cause}`).toBe('SUCCEEDED');
@@ -96,8 +96,8 @@ describe('a research step retried by the state machine', () => {
     for (const { company_name, cost } of results) {
       expect(cost.search_queries, company_name).toBe(3);
       // Priced with one credit a search (replays included), and the tokens of the calls that were answered.
-      const usage = { search_queries: 3, search_credits: 3, llm_input_tokens: cost.llm_input_tokens, llm_output_tokens: cost.llm_output_tokens };
-      expect(cost.usd, company_name).toBe(costUsd(usage, DEFAULT_LLM_MODEL));
+      const usage = { search_queries: 3, search_credits: 3, llm: cost.llm, lambda_gb_seconds: cost.lambda_gb_seconds };
+      expect(cost.usd, company_name).toBe(costOf(usage, 1).usd);
     }
   });
 });

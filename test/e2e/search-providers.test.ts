@@ -53,7 +53,8 @@ describe('a hybrid batch while Tavily is down', () => {
 
   beforeAll(async () => {
     const before = runtime.standInRequests()!;
-    results = await runBatch(['Brightgull Robotics', 'Tallowmere Payments', 'Saltreed Energy Storage', 'Quenvale Fieldworks'], { search_provider: 'hybrid' });
+    // Three queries a company (not the standard tier's one), so that both providers get a share of each round.
+    results = await runBatch(['Brightgull Robotics', 'Tallowmere Payments', 'Saltreed Energy Storage', 'Quenvale Fieldworks'], { search_provider: 'hybrid', max_queries: 3 });
     const after = runtime.standInRequests()!;
     sent = { tavily: after.tavily - before.tavily, gemini: after.gemini - before.gemini, anthropic: after.anthropic - before.anthropic };
   });

@@ -67,7 +67,7 @@ describe('POST /research/batch refuses at the door', () => {
     [
       'a misspelt option',
       { companies: ['Brightgull Robotics'], extraction_schema: simpleSchema, max_iteration: 3 },
-      '(body): unknown key "max_iteration"; the known keys are companies, extraction_schema, max_iterations, max_queries, search_provider, callback_url, max_cost_usd',
+      '(body): unknown key "max_iteration"; the known keys are companies, extraction_schema, tier, max_iterations, max_queries, search_provider, callback_url, max_cost_usd',
     ],
   ])('%s: 400 naming the problem, and no job', async (_case, body, message) => {
     const before = await runtime.results.listKeys('jobs/');

@@ -370,7 +370,7 @@ describe('the stand-in model reading pages for evidence', () => {
     servers.push(server);
     const model = createAnthropicModel({ apiKey: ANTHROPIC_KEY, model: MODEL, baseUrl: server.url, maxRetries: 0 });
     return extractRecord(
-      { company_name: 'Kestrel', extraction_schema, research_notes: '- Founded: 12 March 1996 [1]', sources: pages, usage: zeroUsage() },
+      { company_name: 'Kestrel', extraction_schema, research_notes: '- Founded: 12 March 1996 [1]', sources: pages, model: 'large', usage: zeroUsage() },
       model,
     );
   }
@@ -395,7 +395,7 @@ describe('the stand-in model reading pages for evidence', () => {
       ]),
     );
     expect(output.rejected_fields).toEqual([]);
-    expect(output.usage.llm_input_tokens).toBeGreaterThan(0);
+    expect(output.usage.llm[MODEL]!.input_tokens).toBeGreaterThan(0);
   });
 
   it('answers a forced tool call in the same shape when the schema needs one', async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAnthropicModel } from '../../lambdas/providers/anthropic-model';
-import type { LanguageModel } from '../../lambdas/providers/language-model';
+import type { LanguageModel, TokenUsage } from '../../lambdas/providers/language-model';
 import { estimateInputTokens, withModelPacing, withSearchPacing, type PacingOptions } from '../../lambdas/providers/pacing';
 import { ProviderError } from '../../lambdas/providers/provider-error';
 import { createRateLimiter, DIMENSIONS, type Cost, type RateLimits, type RateLimitStore } from '../../lambdas/providers/rate-limiter';
@@ -161,7 +161,7 @@ describe('the stand-in enforcing a limit, with and without pacing', () => {
 });
 
 describe('LLM pacing', () => {
-  function recordingModel(usage = { input_tokens: 900, output_tokens: 150 }, failures: ProviderError[] = []) {
+  function recordingModel(usage: TokenUsage = { model: 'claude-sonnet-4-6', input_tokens: 900, output_tokens: 150 }, failures: ProviderError[] = []) {
     const model: LanguageModel & { calls: number } = {
       model: 'claude-sonnet-4-6',
       calls: 0,
@@ -187,7 +187,7 @@ describe('LLM pacing', () => {
     expect(estimate).toBeGreaterThan(3_000 / 4); // more than the stand-in's (and most English text's) four characters a token
 
     const reserved: Cost[] = [];
-    const model = recordingModel({ input_tokens: 900, output_tokens: 150 });
+    const model = recordingModel({ model: 'claude-sonnet-4-6', input_tokens: 900, output_tokens: 150 });
     const spy: LanguageModel = { ...model, write: async (r) => (reserved.push({ ...[...items.values()].at(-1) }), model.write(r)) };
     const paced = withModelPacing(spy, options);
     await paced.write(request);
@@ -199,6 +199,17 @@ describe('LLM pacing', () => {
     clock.now += 60_000;
     await paced.write(request);
     expect(reserved[1]).toEqual({ requests: 1, input_tokens: estimate, output_tokens: 225 });
+  });
+
+  it('counts cache writes against the input-token limit and cache reads not, as Anthropic does', async () => {
+    const clock = fakeClock();
+    const { options, items } = pacingWith(clock, { requests: 1_000, input_tokens: 450_000, output_tokens: 90_000 });
+    const model = recordingModel({ model: 'claude-sonnet-4-6', input_tokens: 300, output_tokens: 150, cache_write_tokens: 1_200, cache_read_tokens: 0 });
+    await withModelPacing(model, options).write(request);
+    clock.now += 60_000;
+    const reading = recordingModel({ model: 'claude-sonnet-4-6', input_tokens: 300, output_tokens: 150, cache_write_tokens: 0, cache_read_tokens: 1_200 });
+    await withModelPacing(reading, options).write(request);
+    expect([...items.values()].map((item) => item.input_tokens)).toEqual([1_500, 300]);
   });
 
   it('retries an outage as the SDK would have (twice), each attempt paced, and gives back a failed call’s output', async () => {

@@ -1,12 +1,12 @@
 /** A language model for core tests: its structured answer is given, and every request it received is kept. */
-import type { LanguageModel, StructuredRequest } from '../../lambdas/providers/language-model';
+import type { LanguageModel, StructuredRequest, TokenUsage } from '../../lambdas/providers/language-model';
 
-export function fakeModel(answer: unknown, usage = { input_tokens: 800, output_tokens: 120 }) {
+export function fakeModel(answer: unknown, usage: TokenUsage = { model: 'fake-model', input_tokens: 800, output_tokens: 120 }) {
   return scriptedModel([answer], usage);
 }
 
 /** Answers its structured requests in turn; the last answer repeats once the script runs out. */
-export function scriptedModel(answers: unknown[], usage = { input_tokens: 800, output_tokens: 120 }) {
+export function scriptedModel(answers: unknown[], usage: TokenUsage = { model: 'fake-model', input_tokens: 800, output_tokens: 120 }) {
   const requests: StructuredRequest[] = [];
   const model: LanguageModel = {
     model: 'fake-model',
