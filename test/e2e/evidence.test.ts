@@ -49,6 +49,7 @@ beforeAll(async () => {
     ],
     extraction_schema: schema,
     max_iterations: 2,
+    max_queries: 3,
   });
   expect(submitted.statusCode, JSON.stringify(submitted.body)).toBe(202);
   jobId = submitted.body.job_id;
