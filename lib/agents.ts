@@ -24,8 +24,9 @@ export interface AgentsProps {
   llmModels: { small: string; large: string };
   /**
    * The provider keys' limits, per minute, that all agents together keep to. By default the context's
-   * `-c searchRequestsPerMinute=… -c llmRequestsPerMinute=… -c llmInputTokensPerMinute=… -c llmOutputTokensPerMinute=…`,
-   * else lambdas/core/provider-limits.ts's (a production Tavily key, Anthropic's Tier 2).
+   * `-c searchRequestsPerMinute=… -c llmRequestsPerMinute=… -c llmInputTokensPerMinute=… -c llmOutputTokensPerMinute=…
+   * -c geminiRequestsPerMinute=…`, else lambdas/core/provider-limits.ts's (a production Tavily key, Anthropic's Tier 2,
+   * a Gemini project on Tier 1).
    */
   providerLimits?: Partial<Record<ProviderLimitName, number>>;
 }

@@ -151,7 +151,7 @@ export async function apiKey(provider: KeyedProvider): Promise<string> {
  * Which shared rate limit a provider's calls count against: one per API key, named by its secret's ARN (hashed, to keep
  * account details out of the table's keys), never by the key itself. Local runs take keys from the environment.
  */
-export function providerLimitKey(provider: 'tavily' | 'anthropic'): string {
+export function providerLimitKey(provider: 'tavily' | 'anthropic' | 'gemini'): string {
   const secretArn = process.env[`${provider.toUpperCase()}_SECRET_ARN`];
   const source = secretArn ? createHash('sha256').update(secretArn).digest('hex').slice(0, 16) : 'local';
   return `${provider}#${source}`;

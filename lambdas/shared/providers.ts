@@ -33,7 +33,7 @@ const models = new Map<ModelClass, Promise<LanguageModel>>();
 const CALL_RESERVE_MS = { search: 60_000, llm: 50_000 };
 
 /** Undefined when no pacing table is configured: the provider is called unpaced. */
-function pacing(provider: 'tavily' | 'anthropic', key: string, limits: RateLimits, largest: Cost, reserveMs: number): Omit<PacingOptions, 'unavailableRetries'> | undefined {
+function pacing(provider: 'tavily' | 'anthropic' | 'gemini', key: string, limits: RateLimits, largest: Cost, reserveMs: number): Omit<PacingOptions, 'unavailableRetries'> | undefined {
   const table = config.pacingTableName;
   if (!table) return undefined;
   const onStoreError = (error: unknown) => logger.warn('provider rate limit unavailable; calling unpaced', { provider, error });
@@ -53,9 +53,12 @@ const tavily = () =>
     const paced = pacing('tavily', providerLimitKey('tavily'), { requests: config.providerLimits.searchRequestsPerMinute }, {}, CALL_RESERVE_MS.search);
     return paced ? withSearchPacing(provider, paced) : provider;
   });
-// Not paced: Gemini's limits are per project and model, and no deployment setting names them yet.
 const google = () =>
-  apiKey('gemini').then((key) => createGoogleSearch({ apiKey: key, model: config.geminiModel, baseUrl: config.geminiBaseUrl }));
+  apiKey('gemini').then((key) => {
+    const provider = createGoogleSearch({ apiKey: key, model: config.geminiModel, baseUrl: config.geminiBaseUrl });
+    const paced = pacing('gemini', providerLimitKey('gemini'), { requests: config.providerLimits.geminiRequestsPerMinute }, {}, CALL_RESERVE_MS.search);
+    return paced ? withSearchPacing(provider, paced) : provider;
+  });
 
 /**
  * `hybrid` with both keys is both providers; with one key it is that provider alone, so a deployment (or a local

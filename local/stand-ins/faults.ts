@@ -170,7 +170,12 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, bodyText: stri
 export function serveLocally(
   dialect: ErrorDialect,
   handle: Handler,
-  options: { latencyMs?: number; limits?: StandInLimits } = {},
+  options: {
+    latencyMs?: number;
+    limits?: StandInLimits;
+    /** Which requests the rate limit counts (all by default): a provider's redirect host is not its API. */
+    limited?: (req: http.IncomingMessage) => boolean;
+  } = {},
 ): Promise<StandIn> {
   let requests = 0;
   const log: RequestRecord[] = [];
@@ -182,7 +187,7 @@ export function serveLocally(
     log.push(record);
     res.on('finish', () => (record.status = res.statusCode));
     // Like a provider's gateway: the limit is checked on arrival, before the request is read or served.
-    const refusal = limiter.admit();
+    const refusal = (options.limited?.(req) ?? true) ? limiter.admit() : undefined;
     if (refusal) {
       req.resume();
       sendJson(res, 429, errorBody(dialect, 429, refusal.reason), refusalHeaders(refusal));

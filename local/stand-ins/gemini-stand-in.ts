@@ -11,6 +11,7 @@ import type { CorpusDocument } from './corpus';
 import { parseFactLines } from './facts';
 import { answerRandomFault, faultDiceOf, type FaultDice, type FaultRates } from './fault-rates';
 import { answerFault, createFaultInjector, sendError, sendJson, serveLocally, type FaultRule, type StandIn } from './faults';
+import type { StandInLimits } from './rate-limits';
 import { createSearchIndex } from './tavily-stand-in';
 
 export type GeminiStandInOptions = {
@@ -20,6 +21,8 @@ export type GeminiStandInOptions = {
   /** Faults at rates, drawn from a seed (fault-rates.ts), besides the `faults` rules. */
   randomFaults?: FaultRates | FaultDice;
   latencyMs?: number;
+  /** Its own rate limit, as a Gemini project's (local/stand-ins/rate-limits.ts). */
+  limits?: StandInLimits;
 };
 
 export type GeminiStandIn = StandIn & {
@@ -196,7 +199,7 @@ export async function startGeminiStandIn(opts: GeminiStandInOptions): Promise<Ge
       groundingChunks: pages.map((page) => ({ web: { uri: `${origin}${REDIRECT_PATH}${redirectToken(page.url)}`, title: hostOf(page.url) } })),
       groundingSupports,
     });
-  }, { latencyMs: opts.latencyMs });
+  }, { latencyMs: opts.latencyMs, limits: opts.limits, limited: (req) => !(req.url ?? '').startsWith(REDIRECT_PATH) });
 
   return {
     url: standIn.url,

@@ -51,10 +51,10 @@ describe('the rate-limits table', () => {
 });
 
 describe('the provider limits', () => {
-  it('default to a production Tavily key and Anthropic Tier 2, in every agent that calls providers', () => {
+  it('default to a production Tavily key, Anthropic Tier 2 and Gemini Tier 1, in every agent that calls providers', () => {
     const pacing = { Ref: tableId(template, 'limit_key') };
     const llm = { LLM_REQUESTS_PER_MINUTE: '1000', LLM_INPUT_TOKENS_PER_MINUTE: '450000', LLM_OUTPUT_TOKENS_PER_MINUTE: '90000' };
-    expect(environmentOf(template, 'research')).toMatchObject({ PACING_TABLE_NAME: pacing, SEARCH_REQUESTS_PER_MINUTE: '1000', ...llm });
+    expect(environmentOf(template, 'research')).toMatchObject({ PACING_TABLE_NAME: pacing, SEARCH_REQUESTS_PER_MINUTE: '1000', GEMINI_REQUESTS_PER_MINUTE: '1000', ...llm });
     expect(environmentOf(template, 'extraction')).toMatchObject({ PACING_TABLE_NAME: pacing, ...llm });
     // Reflection's model calls (the judgements rules cannot make) share the one Anthropic budget.
     expect(environmentOf(template, 'reflection')).toMatchObject({ PACING_TABLE_NAME: pacing, ...llm });
@@ -66,12 +66,13 @@ describe('the provider limits', () => {
   });
 
   it('come from the context per deployment, and refuse what is not a positive whole number', () => {
-    const custom = synth({ searchRequestsPerMinute: '100', llmRequestsPerMinute: 50, llmInputTokensPerMinute: 30_000, llmOutputTokensPerMinute: 8_000 });
+    const custom = synth({ searchRequestsPerMinute: '100', llmRequestsPerMinute: 50, llmInputTokensPerMinute: 30_000, llmOutputTokensPerMinute: 8_000, geminiRequestsPerMinute: 150 });
     expect(environmentOf(custom, 'research')).toMatchObject({
       SEARCH_REQUESTS_PER_MINUTE: '100',
       LLM_REQUESTS_PER_MINUTE: '50',
       LLM_INPUT_TOKENS_PER_MINUTE: '30000',
       LLM_OUTPUT_TOKENS_PER_MINUTE: '8000',
+      GEMINI_REQUESTS_PER_MINUTE: '150',
     });
     expect(environmentOf(custom, 'extraction')).toMatchObject({ LLM_REQUESTS_PER_MINUTE: '50' });
     expect(() => synth({ searchRequestsPerMinute: 'fast' })).toThrow(/searchRequestsPerMinute must be a positive whole number/);

@@ -19,11 +19,13 @@ import {
   type RateLimitStore,
 } from '../../lambdas/providers/rate-limiter';
 import { withSearchPacing } from '../../lambdas/providers/pacing';
+import { createGoogleSearch } from '../../lambdas/providers/google-search';
 import { createTavilySearch } from '../../lambdas/providers/tavily-search';
 import { DynamoRateLimitStore } from '../../lambdas/store/rate-limit-store';
 import { Storage } from '../../lib/storage';
 import { startEmbeddedAws, type EmbeddedAws } from '../../local/embedded-aws';
 import { peakInWindow } from '../../local/stand-ins/rate-limits';
+import { startGeminiStandIn } from '../../local/stand-ins/gemini-stand-in';
 import { startTavilyStandIn } from '../../local/stand-ins/tavily-stand-in';
 import { localName, type CfnTemplate } from '../../local/template';
 import { virtualTime } from '../support/virtual-time';
@@ -268,6 +270,33 @@ describe('a paced batch against a stand-in that enforces the same limit', () => 
       // Slowed down, not stalled: 180 requests at 60 a minute (less the limiter's slack) take about three minutes.
       expect(arrivals.at(-1)! - START).toBeGreaterThan(2 * 60_000);
       expect(arrivals.at(-1)! - START).toBeLessThan(3.5 * 60_000);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('paces grounded Gemini searches the same way: no 429, never more than the project limit in any 60 s', async () => {
+    const limit = 60;
+    const time = virtualTime(START);
+    const server = await startGeminiStandIn({ documents, apiKey: 'gemini-test', limits: { requestsPerMinute: limit, now: time.now } });
+    try {
+      const random = seeded(11);
+      const limiter = createRateLimiter({ provider: 'gemini', key: `batch-${++keys}`, limits: { requests: limit }, store, now: time.now, sleep: time.sleep, random });
+      const search = withSearchPacing(createGoogleSearch({ apiKey: 'gemini-test', baseUrl: server.url }), {
+        limiter,
+        maxWaitMs: 5 * 60_000,
+        now: time.now,
+        sleep: time.sleep,
+        random,
+      });
+      await time.run(agents((query) => search.search(query, { maxResults: 3 })));
+
+      expect(server.searches).toBe(180);
+      // The grounding redirects each answer names are followed on another host in reality: they are not API calls.
+      expect(server.log.filter((r) => r.status === 429)).toEqual([]);
+      const calls = server.log.filter((r) => r.status === 200).map((r) => r.at);
+      expect(calls).toHaveLength(180);
+      expect(peakInWindow(calls, 60_000)).toBeLessThanOrEqual(limit);
     } finally {
       await server.close();
     }
