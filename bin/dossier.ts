@@ -160,6 +160,13 @@ async function run(companiesFile: string, options: RunOptions): Promise<number> 
   try {
     const realProviders = [process.env.TAVILY_API_KEY && 'Tavily', process.env.GEMINI_API_KEY && 'Gemini', 'Anthropic'].filter(Boolean).join(', ');
     process.stdout.write(`Dossier: ${companies.length} companies, providers: ${runtime.providers === 'real' ? realProviders : `local stand-ins over ${corpusDir}`}\n`);
+    if (runtime.providers !== 'real' && !options.corpus) {
+      // The example corpus knows only the invented companies of examples/: a user's own list would come back not found.
+      process.stdout.write(
+        'Note: searching the example corpus of invented companies. For real research set ANTHROPIC_API_KEY and TAVILY_API_KEY ' +
+          '(or GEMINI_API_KEY); to search your own documents, give --corpus <folder>.\n',
+      );
+    }
     const submitted = await runtime.api.submitBatch({ companies, extraction_schema: schema, ...research });
     if (submitted.statusCode !== 202) {
       process.stderr.write(`dossier: the batch was refused (${submitted.statusCode}): ${submitted.body?.message ?? JSON.stringify(submitted.body)}\n`);

@@ -74,6 +74,8 @@ describe('dossier run', () => {
     const result = await dossier(['run', companies, '--schema', 'examples/schema.json', '--tier', 'economy', '--max-cost-usd', '5', '--out', out]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/Companies: 3 {3}completed: 2 {3}not found: 1 {3}failed: 0/);
+    // Without keys or --corpus, the user is told their list is searched against the invented example companies.
+    expect(result.stdout).toMatch(/Note: searching the example corpus of invented companies/);
     expect(result.stdout).toMatch(/Values with verified evidence: 18 of 18\n/);
     expect(result.stdout).toMatch(/Not found:\n {2}Wrenfield Sprocket Labs: not found: no page about Wrenfield Sprocket Labs/);
     // One basic search each, $0.005.
