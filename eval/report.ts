@@ -33,7 +33,8 @@ export function formatReport(report: EvalReport, heading: string): string {
   );
   for (const c of report.companies.filter((c) => c.namesake)) {
     const pin = c.domain ? ` [pinned ${c.domain}]` : ' [not pinned]';
-    const other = c.namesake!.other_urls.length ? `: evidence from ${c.namesake!.other_urls.join(', ')}` : '';
+    const contested = c.namesake!.contested.length ? ` (marked contested: ${c.namesake!.contested.join(', ')})` : '';
+    const other = c.namesake!.other_urls.length ? `: evidence from ${c.namesake!.other_urls.join(', ')}${contested}` : '';
     out.push(`  ${c.company_name}${pin}: ${c.namesake!.outcome.replace('_', ' ')}${other}`);
   }
   const nf = report.notFound;

@@ -82,6 +82,6 @@ const providers = run.providers === 'real' ? 'real providers' : `stand-ins over 
 const heading = `Evaluation: ${labels.data.companies.length} companies, tier ${tier?.data ?? 'standard (default)'}, ${providers}, job ${run.jobId}, ${run.seconds.toFixed(1)} s`;
 process.stdout.write(`\n${formatReport(run.report, heading)}\n`);
 if (options.json) {
-  writeFileSync(options.json, `${JSON.stringify({ heading, providers: run.providers, job_id: run.jobId, tier: tier?.data ?? null, ...run.report }, null, 2)}\n`);
+  writeFileSync(options.json, `${JSON.stringify({ heading, providers: run.providers, job_id: run.jobId, tier: tier?.data ?? null, ...run.report, results: run.results }, null, 2)}\n`);
   process.stdout.write(`\nFigures written to ${options.json}\n`);
 }

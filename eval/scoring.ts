@@ -175,7 +175,8 @@ export interface CompanyRow extends Tally {
   completeness_score: number;
   cost_usd: number;
   traps: Trap[];
-  namesake?: { outcome: NamesakeOutcome; other_urls: string[] };
+  /** For a namesake: what happened, the evidence from the other companies' sites, and which of those fields were marked contested. */
+  namesake?: { outcome: NamesakeOutcome; other_urls: string[]; contested: string[] };
 }
 
 export interface Mismatch {
@@ -201,8 +202,11 @@ export interface EvalReport {
   unavailableUrls: string[];
 }
 
-/** Issues reflection raises when a record may describe another company of the same name. */
-const WRONG_ENTITY_ISSUE = /another company|other compan(?:y|ies)|different companies/i;
+/**
+ * Issues reflection raises when a record may describe another company of the same name. Its low-confidence line
+ * ("sources may disagree or describe another company") follows any doubt and names no company: it is not one.
+ */
+const WRONG_ENTITY_ISSUE = /another company named|also names other companies|different companies named/i;
 
 function tallyValue(given: unknown, expected: unknown, schema: FieldSchema): Tally {
   const t = noTally();
@@ -303,14 +307,17 @@ export function scoreEval(labels: LabelsFile, results: CompanyResult[], schema: 
 
     let namesake: CompanyRow['namesake'];
     if (label.namesake) {
-      const urls = Object.values(result?.evidence ?? {}).flatMap((entries) => entries.map((e) => e.url));
-      const other = urls.filter((url) => {
+      const evidence = Object.entries(result?.evidence ?? {});
+      const urls = evidence.flatMap(([, entries]) => entries.map((e) => e.url));
+      const isOther = (url: string) => {
         const host = hostOf(url);
         return !!host && label.namesake!.other_domains.some((d) => withinDomain(host, d.toLowerCase()));
-      });
+      };
+      const other = urls.filter(isOther);
+      const otherFields = evidence.filter(([, entries]) => entries.some((e) => isOther(e.url))).map(([field]) => field);
       const flagged = (result?.quality_issues ?? []).some((issue) => WRONG_ENTITY_ISSUE.test(issue));
       const outcome: NamesakeOutcome = other.length ? (flagged ? 'flagged' : 'took_other') : urls.length ? 'right_entity' : flagged ? 'flagged' : 'empty';
-      namesake = { outcome, other_urls: [...new Set(other)] };
+      namesake = { outcome, other_urls: [...new Set(other)], contested: otherFields.filter((f) => result?.contested_fields.includes(f)) };
     }
     companies.push({
       index,
