@@ -67,6 +67,18 @@ export function isSiteOfNamesake(host: string, companyName: string): boolean {
   return tokens.length > 0 && compact.includes(tokens.join(''));
 }
 
+/**
+ * Whether a host looks like the own site of a company whose name begins like this one's ("orrery-toys.example" for
+ * "Orrery Capital"): its registrable name starts with the name's first distinctive word. Only used once research
+ * knows which site is the company's: such a site is then another company's, which can name ours (a disclaimer, a
+ * comparison) and still describes itself. Not used to settle which site is ours: "Orrery Toys" is not "Orrery Capital".
+ */
+export function isSiteOfNameKin(host: string, companyName: string): boolean {
+  const first = nameTokens(companyName)[0];
+  // A short first word ("AB", "Go") begins too many unrelated names to say anything.
+  return first !== undefined && first.length >= 4 && domainWords(host).join('').startsWith(first);
+}
+
 /** The words a namesake is known by, from its domain, when they say more than the bare name ("mercury bioworks"). */
 function longerName(domain: string, companyName: string): string | undefined {
   const known = domainWords(domain).join(' ');
@@ -117,6 +129,11 @@ export function sortPagesByCompany<P extends Page>(
     const site = sites[i];
     if (!target || (host && withinDomain(host, target))) return kept.push(page);
     if (site) return excluded.push({ page, reason: `the site of another company named ${companyName} (${site})` });
+    if (host && isSiteOfNameKin(host, companyName)) {
+      // Not an "other entity" of the name: a company called differently is no reason to call the name ambiguous.
+      const kin = registrableDomain(host);
+      return excluded.push({ page, reason: `the site of another company whose name starts like ${companyName} (${kin})` });
+    }
     const text = `${page.title}\n${page.content}`;
     const ours = text.toLowerCase().includes(target) || (ourName !== undefined && mentionsPhrase(text, ourName));
     const theirs = namesakeNames.find((name) => mentionsPhrase(text, name));
