@@ -25,7 +25,7 @@ export const DEFAULT_TIER: Tier = 'standard';
  *   first of them; the small model writes the notes (a cited summary of the sources), the large one extracts
  *   (typing, units, conflicting sources).
  * deep: three searches a round, advanced depth (2 credits each), three rounds, the large model throughout.
- * Measured on the example corpus (README, "Cost"): economy ~$0.008 and standard ~$0.015 per company, above
+ * Measured on the example corpus (README, "Cost"): economy ~$0.009 and standard ~$0.018 per company, above
  * the issue's $0.004 and $0.010: one basic Tavily search is $0.005 on its own.
  */
 export const TIERS: Record<Tier, Omit<RunPlan, 'tier'>> = {
