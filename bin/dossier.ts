@@ -17,20 +17,12 @@ import { jobKeys } from '../lambdas/core/job-layout';
 import { startLocalRuntime } from '../local/runtime';
 import { readCompanies } from '../local/companies-file';
 import { ApiError, DossierApi, tokenSourceFromEnvironment } from './api-client';
+import { cliInput } from './cli-input';
 
-function fail(message: string): never {
-  process.stderr.write(`dossier: ${message}\n`);
-  process.exit(2);
-}
-
-function readJson(file: string, what: string): unknown {
-  if (!existsSync(file)) fail(`${what} ${file} does not exist`);
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    fail(`${what} ${file} is not valid JSON: ${(error as Error).message}`);
-  }
-}
+const cli = cliInput('dossier');
+// Annotated, so that TypeScript knows a call to fail ends the path.
+const fail: (message: string) => never = cli.fail;
+const readJson = cli.readJson;
 
 function integerOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;

@@ -2,7 +2,7 @@
  * `npm run eval [-- --offline --tier standard --json out/eval.json]`: researches the labelled companies through the
  * local pipeline and prints precision, recall, evidence and excerpt checks per field, namesakes, not_found and cost.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { describeZodError, extractionSchemaSchema, tierSchema, type JobView } from '../lambdas/core/contracts';
@@ -10,20 +10,12 @@ import { loadCorpus } from '../local/stand-ins/corpus';
 import { runEvaluation } from './evaluate';
 import { formatReport } from './report';
 import { checkLabels, labelsFileSchema } from './scoring';
+import { cliInput } from '../bin/cli-input';
 
-function fail(message: string): never {
-  process.stderr.write(`eval: ${message}\n`);
-  process.exit(2);
-}
-
-function readJson(file: string, what: string): unknown {
-  if (!existsSync(file)) fail(`${what} ${file} does not exist`);
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    fail(`${what} ${file} is not valid JSON: ${(error as Error).message}`);
-  }
-}
+const cli = cliInput('eval');
+// Annotated, so that TypeScript knows a call to fail ends the path.
+const fail: (message: string) => never = cli.fail;
+const readJson = cli.readJson;
 
 const here = import.meta.dirname;
 const program = new Command('eval')

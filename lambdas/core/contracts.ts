@@ -259,6 +259,9 @@ export const extractedRecordSchema = z.object({
 });
 export type ExtractedRecord = z.infer<typeof extractedRecordSchema>;
 
+/** A record with nothing in it yet: what a company's first round starts from. */
+export const emptyRecord = (): ExtractedRecord => extractedRecordSchema.parse({ extracted_data: {}, confidence_score: 0 });
+
 export const extractionInputSchema = closedObject({
   research_notes: z.string().min(1, 'research_notes must not be empty'),
   extraction_schema: extractionSchemaSchema,

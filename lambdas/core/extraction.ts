@@ -6,7 +6,7 @@
  * listed in `unverified_fields` so reflection can search for it again.
  */
 import { z } from 'zod';
-import type { CompanyIdentity, Conflict, Evidence, ExtractedRecord, ExtractionInput, ExtractionOutput, Source } from './contracts';
+import { emptyRecord, type CompanyIdentity, type Conflict, type Evidence, type ExtractedRecord, type ExtractionInput, type ExtractionOutput, type Source } from './contracts';
 import { compareStatements, displayValue, findExcerpt, normaliseForComparison, statedPart } from './evidence';
 import { fieldProblem, fieldsOf, isFilled, type SchemaField } from './json-schema';
 import { EXTRACTION_SYSTEM_PROMPT, EXTRACTION_TOOL_DESCRIPTION, EXTRACTION_TOOL_NAME, extractionPrompt, repairPrompt, type NumberedSource } from './prompts';
@@ -31,20 +31,6 @@ const fieldAnswerSchema = z.object({
 });
 type FieldAnswer = z.infer<typeof fieldAnswerSchema>;
 const answerSchema = z.object({ fields: z.record(z.string(), z.unknown()) });
-
-function emptyRecord(): ExtractedRecord {
-  return {
-    extracted_data: {},
-    field_sources: {},
-    confidence_score: 0,
-    evidence: {},
-    field_confidence: {},
-    conflicts: [],
-    unverified_fields: [],
-    identity: null,
-    pages_read: 0,
-  };
-}
 
 /** Identity only gains: a domain once settled stays, other companies seen are remembered, exclusions add up. */
 export function mergeIdentity(earlier: CompanyIdentity | null | undefined, now: CompanyIdentity | null | undefined): CompanyIdentity | null {

@@ -1,5 +1,5 @@
 /** Where a job's objects live in the bucket, and what its executions start with. */
-import { zeroUsage, type BatchRequest } from './contracts';
+import { emptyRecord, zeroUsage, type BatchRequest } from './contracts';
 import { resolvePlan, type RunPlan } from './tiers';
 
 export const jobKeys = {
@@ -95,17 +95,7 @@ export function firstIteration() {
     usage: zeroUsage(),
     // Every key a later state reads from the record is here from the start: a path to a missing key fails a state.
     // No nulls: CDK leaves a null constant out of the item selector (so `identity` starts as "nothing settled").
-    record: {
-      extracted_data: {},
-      field_sources: {},
-      confidence_score: 0,
-      evidence: {},
-      field_confidence: {},
-      conflicts: [],
-      unverified_fields: [],
-      identity: { pinned: false, other_entities: [] as string[], excluded_pages: 0 },
-      pages_read: 0,
-    },
+    record: { ...emptyRecord(), identity: { pinned: false, other_entities: [] as string[], excluded_pages: 0 } },
   };
 }
 
