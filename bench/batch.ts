@@ -5,11 +5,13 @@
  * every company still came out exactly once and whether the job's counters match the files.
  */
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { CompanyResult } from '../lambdas/core/contracts';
 import { jobKeys } from '../lambdas/core/job-layout';
 import { crashAtRate, type CrashPlan } from '../local/crash-injection';
 import { startLocalRuntime } from '../local/runtime';
+import type { TaskTiming } from '../local/task-handlers';
 import { idealMakespanSeconds } from './capacity-model';
 import { pacingRuntimeOptions, rateOptions, rateReport } from './rates';
 import { faultsAtRate } from '../local/stand-ins/faults';
@@ -53,6 +55,7 @@ function counted(plan: CrashPlan): CrashPlan {
 }
 
 let peakRss = 0;
+const timings: TaskTiming[] = [];
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 
 const startup = Date.now();
@@ -71,8 +74,13 @@ const runtime = await startLocalRuntime({
   ...pacingRuntimeOptions(values),
   faults: { tavily: faultsAtRate(faultRate), anthropic: faultsAtRate(faultRate) },
   ...(crashPct > 0 ? { crashes: counted(crashAtRate(crashPct / 100)) } : {}),
+  onTaskTiming: (timing) => timings.push(timing),
 });
 const ready = Date.now();
+// How busy the one thread that runs everything locally was, and how late it got to what was ready to run.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const loopBefore = performance.eventLoopUtilization();
 const submitted = await runtime.api.submitBatch({
   companies,
   extraction_schema: schema,
@@ -84,6 +92,8 @@ const jobId: string = submitted.body.job_id;
 const execution = await runtime.waitForJob(jobId);
 const finished = Date.now();
 clearInterval(sampler);
+loopDelay.disable();
+const loopBusy = performance.eventLoopUtilization(loopBefore).utilization;
 
 // The file is read a line at a time, as a client would, and checked: one line per company, none twice.
 const job = (await runtime.api.getJob(jobId)).body;
@@ -136,6 +146,11 @@ if (crashPct > 0) {
 console.log(`  runtime start-up:   ${((ready - startup) / 1000).toFixed(1)} s (synth + embedded servers)`);
 console.log(`  batch wall time:    ${seconds.toFixed(1)} s  (${(count / seconds).toFixed(1)} companies/s; seed target 1,000 in 90 s)`);
 console.log(`  peak RSS:           ${(peakRss / 1024 / 1024).toFixed(0)} MiB (whole process: runtime, servers and handlers)`);
+const lagMs = (percentile: number) => (loopDelay.percentile(percentile) / 1e6).toFixed(0);
+console.log(
+  `  event loop:         ${(loopBusy * 100).toFixed(0)} % busy; delay p50 ${lagMs(50)} ms, p99 ${lagMs(99)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms ` +
+    '(the one thread that runs the interpreter, the embedded services, the stand-ins and every handler)',
+);
 if (!lines) {
   console.log(`  results.jsonl:      missing — ${job.error ?? `the job is ${job.status}`}`);
   process.exitCode = 1;
@@ -167,5 +182,19 @@ if (latency.search + latency.llm > 0 && iterationsOf.length) {
   console.log(
     `  makespan vs ideal:  ${seconds.toFixed(1)} s against ${ideal.toFixed(1)} s = ${(seconds / ideal).toFixed(2)}× ` +
       `(ideal: the larger of Σ company paths ÷ ${mapConcurrency} at once, and the longest company, ${Math.max(...paths).toFixed(1)} s)`,
+  );
+  // Where the rest went: the companies' own tasks, or the last companies still running after the others were done.
+  const companyTasks = timings.filter((t) => t.index !== undefined);
+  const taskSeconds = companyTasks.reduce((sum, t) => sum + (t.endedAt - t.startedAt), 0) / 1000;
+  const spans = new Map<number, { start: number; end: number }>();
+  for (const t of companyTasks) {
+    const span = spans.get(t.index!) ?? { start: t.startedAt, end: t.endedAt };
+    spans.set(t.index!, { start: Math.min(span.start, t.startedAt), end: Math.max(span.end, t.endedAt) });
+  }
+  const lastStart = Math.max(...[...spans.values()].map((s) => s.start));
+  const lastEnd = Math.max(...[...spans.values()].map((s) => s.end));
+  console.log(
+    `  where it went:      Σ task time ÷ ${mapConcurrency} = ${(taskSeconds / mapConcurrency).toFixed(1)} s (the latencies alone: ${ideal.toFixed(1)} s); ` +
+      `the last company started at ${((lastStart - ready) / 1000).toFixed(1)} s and the last ended at ${((lastEnd - ready) / 1000).toFixed(1)} s`,
   );
 }

@@ -20,7 +20,7 @@ import { startGeminiStandIn, type GeminiStandIn } from './stand-ins/gemini-stand
 import { startTavilyStandIn } from './stand-ins/tavily-stand-in';
 import { startSecretsManagerServer } from './secrets-manager-server';
 import { StepFunctionsServer, type ExecutionEndListener, type LocalExecution, type LocalStateMachineConfig } from './step-functions-server';
-import { lambdaContext, localTaskHandlers } from './task-handlers';
+import { lambdaContext, localTaskHandlers, type TaskTiming } from './task-handlers';
 import {
   LOCAL_REGION,
   localFunctions,
@@ -51,6 +51,8 @@ export interface LocalRuntimeOptions {
   context?: Record<string, unknown>;
   /** Lambda task invocations that die like crashed runtimes (local/crash-injection.ts); none by default. */
   crashes?: CrashPlan;
+  /** Told of every Lambda task's start and end (benchmarks: where a batch's time goes); nothing by default. */
+  onTaskTiming?: (timing: TaskTiming) => void;
   /** Replaces every Retry wait (milliseconds); tests set 0. By default the definition's backoff applies. */
   retryIntervalMs?: number;
   /** The DynamoDB search cache; on by default, as deployed. Benchmarks turn it off to measure real searches. */
@@ -208,7 +210,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   // Every machine gets the same treatment; one without a Distributed Map comes out of the rewrite unchanged.
   const configs = machines.map((machine): LocalStateMachineConfig => {
     const { definition, emulations } = emulateDistributedMaps(machine.definition as any);
-    const { taskHandlers, retryIntervalOverrides } = localTaskHandlers(definition, emulations, functions, options.retryIntervalMs, options.crashes);
+    const { taskHandlers, retryIntervalOverrides } = localTaskHandlers(definition, emulations, functions, options.retryIntervalMs, options.crashes, options.onTaskTiming);
     return { arn: machine.arn, type: machine.type, definition, taskHandlers, retryIntervalOverrides };
   });
   const deactivateCrashPoints = options.crashes ? activateCrashPoints() : undefined;

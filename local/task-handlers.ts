@@ -23,6 +23,15 @@ import type { LocalFunction } from './template';
 
 type TaskHandler = (input: any) => Promise<any>;
 
+/** One Lambda task's run, for benchmarks that want to see where a batch's time goes. */
+export interface TaskTiming {
+  state: string;
+  /** The company's index, when the task's input names one. */
+  index?: number;
+  startedAt: number;
+  endedAt: number;
+}
+
 /** An error as the interpreter's Retry and Catch see it: `name` is the error, `message` the cause. */
 export class TaskError extends Error {
   constructor(name: string, cause: string) {
@@ -54,12 +63,18 @@ export function lambdaContext(functionName: string, functionArn: string, timeout
  * Invokes a handler the way Lambda would, and reports a thrown error the way Step Functions reports a Lambda
  * error: the error's name, with a JSON cause holding errorType and errorMessage.
  */
-export function lambdaTaskHandler(fn: LocalFunction, timeoutMs: number, crashes?: { plan: CrashPlan; state: string }): TaskHandler {
+export function lambdaTaskHandler(
+  fn: LocalFunction,
+  timeoutMs: number,
+  crashes?: { plan: CrashPlan; state: string },
+  timed?: { state: string; onTiming: (timing: TaskTiming) => void },
+): TaskHandler {
   let module: Promise<{ handler: (event: unknown, context: unknown) => Promise<unknown> }> | undefined;
   return async (input) => {
     module ??= import(pathToFileURL(path.join(PROJECT_ROOT, fn.entry)).href);
     const { handler } = await module;
     const context = lambdaContext(fn.logicalId, fn.arn, timeoutMs, fn.memoryMb);
+    const startedAt = Date.now();
     try {
       const invocation = { state: crashes?.state ?? '', functionId: fn.logicalId, input };
       const output = await invokeWithCrashes(crashes?.plan, invocation, () => handler(structuredClone(input), context));
@@ -68,6 +83,9 @@ export function lambdaTaskHandler(fn: LocalFunction, timeoutMs: number, crashes?
     } catch (error) {
       const e = error as Error;
       throw new TaskError(e.name || 'Error', JSON.stringify({ errorType: e.name, errorMessage: e.message }));
+    } finally {
+      const index = typeof input?.index === 'number' ? input.index : undefined;
+      timed?.onTiming({ state: timed.state, ...(index !== undefined ? { index } : {}), startedAt, endedAt: Date.now() });
     }
   };
 }
@@ -174,6 +192,7 @@ export function localTaskHandlers(
   functions: LocalFunction[],
   retryIntervalMs?: number,
   crashPlan?: CrashPlan,
+  onTiming?: (timing: TaskTiming) => void,
 ): { taskHandlers: Record<string, TaskHandler>; retryIntervalOverrides: Record<string, number> } {
   const taskHandlers: Record<string, TaskHandler> = {};
   const retryIntervalOverrides: Record<string, number> = {};
@@ -189,7 +208,9 @@ export function localTaskHandlers(
       const fn = byArn.get(state.Resource);
       if (reader) taskHandlers[name] = itemReaderHandler(reader);
       else if (writer) taskHandlers[name] = resultWriterHandler(writer);
-      else if (fn) taskHandlers[name] = lambdaTaskHandler(fn, (state.TimeoutSeconds ?? 60) * 1000, crashPlan && { plan: crashPlan, state: name });
+      else if (fn) {
+        taskHandlers[name] = lambdaTaskHandler(fn, (state.TimeoutSeconds ?? 60) * 1000, crashPlan && { plan: crashPlan, state: name }, onTiming && { state: name, onTiming });
+      }
       else if (/^arn:aws:states:::(aws-sdk:)?dynamodb:/.test(state.Resource)) taskHandlers[name] = dynamoTaskHandler(state.Resource);
       else throw new Error(`local runtime: no local implementation for task ${name} (${state.Resource})`);
     }
