@@ -138,6 +138,13 @@ export type SearchDepth = z.infer<typeof searchDepthSchema>;
 export const modelClassSchema = z.enum(['small', 'large']);
 export type ModelClass = z.infer<typeof modelClassSchema>;
 
+/**
+ * Who writes a research round's notes: one of the two models, or `none`: no notes call, the notes are the list of
+ * the pages read, and extraction reads (and quotes) the pages themselves, as it does in every case.
+ */
+export const notesModelSchema = z.enum(['none', 'small', 'large']);
+export type NotesModel = z.infer<typeof notesModelSchema>;
+
 /** What a job buys per company: lambdas/core/tiers.ts says what each tier means. */
 export const tierSchema = z.enum(['economy', 'standard', 'deep']);
 export type Tier = z.infer<typeof tierSchema>;
@@ -211,8 +218,8 @@ export const researchInputSchema = closedObject({
   search_provider: searchProviderSchema,
   max_queries: z.number().int().min(1).max(10).default(3),
   search_depth: searchDepthSchema.default('basic'),
-  /** The model that writes the notes. */
-  model: modelClassSchema.default('small'),
+  /** The model that writes the notes, or none. */
+  model: notesModelSchema.default('small'),
   follow_up_queries: z.array(z.string().min(1)).max(10).default([]),
   usage: usageSchema.default(zeroUsage),
 });

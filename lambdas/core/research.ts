@@ -45,7 +45,7 @@ export function planQueries(companyName: string, fields: SchemaField[], followUp
 
 export interface ResearchDeps {
   search: SearchProvider;
-  /** The model the input's `model` class names. */
+  /** The model the input's `model` class names; not called when it is `none`. */
   model: LanguageModel;
 }
 
@@ -107,6 +107,9 @@ export async function research(input: ResearchInput, deps: ResearchDeps, now: ()
     notes = sorted.excluded.length
       ? `No search result was about ${input.company_name}; ${sorted.excluded.length} about other companies of that name were left out.`
       : `No search result mentioned ${input.company_name}.`;
+  } else if (input.model === 'none') {
+    // No notes call: extraction reads the pages themselves; the notes say which pages there are.
+    notes = `No notes were written for this round; the pages read:\n${sourceList(numbered)}`;
   } else {
     const written = await deps.model.write({
       system: notesSystem(fields),

@@ -3,7 +3,7 @@
  * and may override its iteration and query budgets. What each tier costs and finds is measured by
  * `npm run bench:tiers` (README, "Cost").
  */
-import type { ModelClass, SearchDepth, Tier } from './contracts';
+import type { ModelClass, NotesModel, SearchDepth, Tier } from './contracts';
 
 export interface RunPlan {
   tier: Tier;
@@ -13,24 +13,29 @@ export interface RunPlan {
   max_queries: number;
   search_depth: SearchDepth;
   /** The model that writes research notes, and the one that extracts the fields. Reflection uses no model. */
-  notes_model: ModelClass;
+  notes_model: NotesModel;
   extraction_model: ModelClass;
 }
 
 export const DEFAULT_TIER: Tier = 'standard';
 
 /**
- * economy: one search (the company with the fields wanted) and one round, the small model throughout.
+ * economy: one search (the company with the fields wanted) and one round; no notes call, the small model extracts
+ *   from the pages.
  * standard: the same first search and, when fields are still missing, a second round with one search aimed at the
- *   first of them; the small model writes the notes (a cited summary of the sources), the large one extracts
- *   (typing, units, conflicting sources).
- * deep: three searches a round, advanced depth (2 credits each), three rounds, the large model throughout.
- * Measured on the example corpus (README, "Cost"): economy ~$0.009 and standard ~$0.018 per company, above
- * the issue's $0.004 and $0.010: one basic Tavily search is $0.005 on its own.
+ *   first of them; no notes call, the small model extracts.
+ * deep: three searches a round, advanced depth (2 credits each), three rounds; the large model writes notes (a cited
+ *   summary of the sources) and extracts.
+ * Why the small model extracts below deep: every value must come with a passage found verbatim in its page
+ * (lambdas/core/evidence.ts), so a value the smaller model gets wrong or invents is dropped, not stored: its risk
+ * is a missing value (recall, measured by `npm run eval` with real keys), not a wrong one. And since extraction reads
+ * the pages itself, a notes call reads them a second time for little. Measured on the example corpus (README,
+ * "Cost"): economy ~$0.008, standard ~$0.010 per company; economy stays above the issue's $0.004 because one basic
+ * Tavily search is $0.005 on its own.
  */
 export const TIERS: Record<Tier, Omit<RunPlan, 'tier'>> = {
-  economy: { max_iterations: 1, max_queries: 1, search_depth: 'basic', notes_model: 'small', extraction_model: 'small' },
-  standard: { max_iterations: 2, max_queries: 1, search_depth: 'basic', notes_model: 'small', extraction_model: 'large' },
+  economy: { max_iterations: 1, max_queries: 1, search_depth: 'basic', notes_model: 'none', extraction_model: 'small' },
+  standard: { max_iterations: 2, max_queries: 1, search_depth: 'basic', notes_model: 'none', extraction_model: 'small' },
   deep: { max_iterations: 3, max_queries: 3, search_depth: 'advanced', notes_model: 'large', extraction_model: 'large' },
 };
 

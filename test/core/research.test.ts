@@ -167,6 +167,16 @@ describe('research', () => {
     expect(findings.usage.llm).toEqual({});
   });
 
+  it('writes no notes with the model when the tier has no notes model: the notes list the pages extraction will read', async () => {
+    const search = fakeSearch([hit('https://northwind.example/about', 'Northwind Robotics, Lyon.', 0.6)]);
+    const { model, requests } = fakeModel('- HQ: Lyon [1]');
+    const findings = await research(researchInput({ model: 'none' }), { search: search.provider, model });
+    expect(requests).toHaveLength(0);
+    expect(findings.usage.llm).toEqual({});
+    expect(findings.research_notes).toBe('No notes were written for this round; the pages read:\n[1] https://northwind.example/about');
+    expect(findings.sources.map((s) => s.url)).toEqual(['https://northwind.example/about']);
+  });
+
   it('ends the notes with a numbered list of the sources it returns', async () => {
     const search = fakeSearch([
       hit('https://northwind.example/about', 'Northwind Robotics, Lyon.', 0.6),

@@ -10,8 +10,8 @@ const batch = (extra: Record<string, unknown> = {}) => batchRequestSchema.parse(
 describe('the tier table', () => {
   it('plans each tier as documented', () => {
     expect(TIERS).toEqual({
-      economy: { max_iterations: 1, max_queries: 1, search_depth: 'basic', notes_model: 'small', extraction_model: 'small' },
-      standard: { max_iterations: 2, max_queries: 1, search_depth: 'basic', notes_model: 'small', extraction_model: 'large' },
+      economy: { max_iterations: 1, max_queries: 1, search_depth: 'basic', notes_model: 'none', extraction_model: 'small' },
+      standard: { max_iterations: 2, max_queries: 1, search_depth: 'basic', notes_model: 'none', extraction_model: 'small' },
       deep: { max_iterations: 3, max_queries: 3, search_depth: 'advanced', notes_model: 'large', extraction_model: 'large' },
     });
   });

@@ -47,12 +47,15 @@ describe('a tier', () => {
     expect(Object.keys(glassmoth!.cost.llm)).toEqual([DEFAULT_MODELS.small]);
   });
 
-  it('standard: a second, targeted round for what is missing; notes by the small model, extraction by the large', async () => {
+  it('standard: a second, targeted round for what is missing; no notes call, the small model extracts', async () => {
+    const anthropicBefore = runtime.standInRequests()!.anthropic;
     const { results } = await runBatch({ companies: ['Glassmoth Diagnostics'] });
     const [glassmoth] = results;
     expect(glassmoth).toMatchObject({ status: 'completed', iterations: 2 });
     expect(glassmoth!.cost).toMatchObject({ search_queries: 2, search_credits: 2 });
-    expect(Object.keys(glassmoth!.cost.llm).sort()).toEqual([DEFAULT_MODELS.small, DEFAULT_MODELS.large].sort());
+    expect(Object.keys(glassmoth!.cost.llm)).toEqual([DEFAULT_MODELS.small]);
+    // One model call a round, the extraction's: no notes call.
+    expect(runtime.standInRequests()!.anthropic - anthropicBefore).toBe(2);
   });
 
   it('deep: advanced searches at 2 credits each, more rounds, the large model only; explicit budgets override', async () => {
