@@ -9,8 +9,9 @@ import { coerceValue, matchField, parseFactLines, parseSources, type PropertySch
 import { answerStructured } from './stand-in-reader';
 import { createPromptCache, estimateTokens } from './token-accounting';
 import {
-  answerFault,
   createFaultInjector,
+  jsonObject,
+  isRecord,
   sendError,
   sendJson,
   serveLocally,
@@ -18,7 +19,7 @@ import {
   type StandIn,
 } from './faults';
 import type { StandInLimits } from './rate-limits';
-import { answerRandomFault, faultDiceOf, type FaultDice, type FaultRates } from './fault-rates';
+import { answerInjectedFault, faultDiceOf, type FaultDice, type FaultRates } from './fault-rates';
 
 export type { FaultRule, StandIn } from './faults';
 export { parseSources } from './facts';
@@ -71,7 +72,6 @@ export function parseSourceList(text: string): Map<number, string> {
   return urls;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Fills the forced tool's `data` from the notes. Returns an error message when the schema is not
@@ -163,17 +163,10 @@ export function startAnthropicStandIn(opts: AnthropicStandInOptions = {}): Promi
         return sendError(res, 'anthropic', 401, viaHeader || viaBearer ? 'invalid x-api-key' : 'x-api-key header is required');
       }
     }
-    if (answerFault(res, 'anthropic', faults, bodyText)) return;
-    if (await answerRandomFault(res, 'anthropic', dice, bodyText)) return;
+    if (await answerInjectedFault(res, 'anthropic', faults, dice, bodyText)) return;
 
-    let body: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(bodyText);
-      if (!isRecord(parsed)) throw new Error('not an object');
-      body = parsed;
-    } catch {
-      return sendError(res, 'anthropic', 400, 'The request body is not a JSON object.');
-    }
+    const body = jsonObject(bodyText);
+    if (!body) return sendError(res, 'anthropic', 400, 'The request body is not a JSON object.');
     const messages = Array.isArray(body.messages) ? body.messages.filter(isRecord) : [];
     if (typeof body.model !== 'string' || messages.length === 0) {
       return sendError(res, 'anthropic', 400, '`model` and a non-empty `messages` list are required.');

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { errorBody, sendJson, type ErrorDialect } from './faults';
+import { answerFault, errorBody, sendJson, type ErrorDialect, type FaultInjector } from './faults';
 
 export const FAULT_KINDS = ['throttled', 'error', 'overloaded', 'slow', 'malformed'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -152,4 +152,12 @@ export async function answerRandomFault(res: ServerResponse, dialect: ErrorDiale
     case 'slow':
       return waitUnlessClosed(res, dice.options.slowMs ?? 2_000);
   }
+}
+
+/**
+ * Every stand-in's first answer to a request: a fault its rules inject (faults.ts), else one drawn at its rates. True
+ * when the request is dealt with.
+ */
+export async function answerInjectedFault(res: ServerResponse, dialect: ErrorDialect, rules: FaultInjector, dice: FaultDice, bodyText: string): Promise<boolean> {
+  return answerFault(res, dialect, rules, bodyText) || (await answerRandomFault(res, dialect, dice, bodyText));
 }

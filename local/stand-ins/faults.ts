@@ -139,6 +139,18 @@ export function answerFault(res: ServerResponse, dialect: ErrorDialect, injector
   return true;
 }
 
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A request body that is a JSON object, or undefined for anything else (the stand-in answers that with a 400). */
+export function jsonObject(bodyText: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(bodyText);
+    return isRecord(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { CorpusDocument } from './corpus';
 import { parseFactLines } from './facts';
-import { answerRandomFault, faultDiceOf, type FaultDice, type FaultRates } from './fault-rates';
-import { answerFault, createFaultInjector, sendError, sendJson, serveLocally, type FaultRule, type StandIn } from './faults';
+import { answerInjectedFault, faultDiceOf, type FaultDice, type FaultRates } from './fault-rates';
+import { createFaultInjector, jsonObject, isRecord, sendError, sendJson, serveLocally, type FaultRule, type StandIn } from './faults';
 import type { StandInLimits } from './rate-limits';
 import { createSearchIndex } from './tavily-stand-in';
 
@@ -36,7 +36,6 @@ const MAX_PAGES = 5;
 const REDIRECT_PATH = '/grounding-api-redirect/';
 const GENERATE = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):generateContent$/;
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const estimateTokens = (text: string) => Math.max(1, Math.ceil(text.length / 4));
 
 /** The user's text of a generateContent body: `contents` is a list of {role, parts:[{text}]}. */
@@ -138,17 +137,10 @@ export async function startGeminiStandIn(opts: GeminiStandInOptions): Promise<Ge
       // The real API answers a wrong key with 400, not 401.
       if (key !== opts.apiKey) return sendError(res, 'gemini', 400, 'API key not valid. Please pass a valid API key.');
     }
-    if (answerFault(res, 'gemini', faults, bodyText)) return;
-    if (await answerRandomFault(res, 'gemini', dice, bodyText)) return;
+    if (await answerInjectedFault(res, 'gemini', faults, dice, bodyText)) return;
 
-    let body: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(bodyText);
-      if (!isRecord(parsed)) throw new Error('not an object');
-      body = parsed;
-    } catch {
-      return sendError(res, 'gemini', 400, 'Invalid JSON payload received.');
-    }
+    const body = jsonObject(bodyText);
+    if (!body) return sendError(res, 'gemini', 400, 'Invalid JSON payload received.');
     const contents = Array.isArray(body.contents) ? body.contents : [];
     const text = userText(contents);
     if (text.trim().length === 0) return sendError(res, 'gemini', 400, '* GenerateContentRequest.contents: contents is not specified');

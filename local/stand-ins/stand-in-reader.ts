@@ -7,9 +7,9 @@
  * whether two statements give the same value. Deterministic: the same prompt gets the same answer.
  */
 import { coerceValue, matchField, parseFactLines, parseSources, type PropertySchema, type SourceBlock } from './facts';
+import { isRecord } from './faults';
 
 type Json = Record<string, unknown>;
-const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 interface Statement {
   sourceId: number;

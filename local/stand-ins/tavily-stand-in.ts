@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type { CorpusDocument } from './corpus';
 import {
-  answerFault,
   createFaultInjector,
+  jsonObject,
   sendError,
   sendJson,
   serveLocally,
@@ -11,7 +11,7 @@ import {
   type StandIn,
 } from './faults';
 import type { StandInLimits } from './rate-limits';
-import { answerRandomFault, faultDiceOf, type FaultDice, type FaultRates } from './fault-rates';
+import { answerInjectedFault, faultDiceOf, type FaultDice, type FaultRates } from './fault-rates';
 
 export type { FaultRule, StandIn } from './faults';
 
@@ -120,17 +120,10 @@ export function startTavilyStandIn(opts: TavilyStandInOptions): Promise<StandIn>
         return sendError(res, 'tavily', 401, given ? 'Unauthorized: invalid API key.' : 'Unauthorized: missing API key.');
       }
     }
-    if (answerFault(res, 'tavily', faults, bodyText)) return;
-    if (await answerRandomFault(res, 'tavily', dice, bodyText)) return;
+    if (await answerInjectedFault(res, 'tavily', faults, dice, bodyText)) return;
 
-    let body: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(bodyText || '{}');
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-      body = parsed as Record<string, unknown>;
-    } catch {
-      return sendError(res, 'tavily', 400, 'Bad request: the body is not a JSON object.');
-    }
+    const body = jsonObject(bodyText || '{}');
+    if (!body) return sendError(res, 'tavily', 400, 'Bad request: the body is not a JSON object.');
 
     if (path === '/extract') {
       const urls = Array.isArray(body.urls) ? body.urls : typeof body.urls === 'string' ? [body.urls] : [];

@@ -12,6 +12,7 @@
  *   (cache_read_input_tokens) while it lives: five minutes, renewed by each read. `input_tokens` is the rest.
  */
 import { createHash } from 'node:crypto';
+import { isRecord } from './faults';
 
 export const CHARS_PER_TOKEN = 4;
 export const estimateTokens = (chars: number) => Math.ceil(chars / CHARS_PER_TOKEN);
@@ -39,7 +40,6 @@ export interface Usage {
   cache_read_input_tokens: number;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A block's billable text: what it says, not its cache marker. */
 function blockText(block: unknown): string {
