@@ -46,7 +46,7 @@ export interface LocalRuntimeOptions {
   /** Simulated round-trip time of each stand-in provider call (benchmarks); none by default. */
   standInLatencyMs?: { tavily?: number; anthropic?: number; gemini?: number };
   /** Rate limits the stand-ins enforce themselves, and 429s they answer at a given rate. */
-  standInLimits?: { tavily?: StandInLimits; anthropic?: StandInLimits };
+  standInLimits?: { tavily?: StandInLimits; anthropic?: StandInLimits; gemini?: StandInLimits };
   /** CDK context for the synthesized app, as `-c name=value` gives it (e.g. `{ searchRequestsPerMinute: 600 }`). */
   context?: Record<string, unknown>;
   /** Lambda task invocations that die like crashed runtimes (local/crash-injection.ts); none by default. */
@@ -195,6 +195,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       faults: options.faults?.gemini,
       randomFaults: dice.gemini,
       latencyMs: options.standInLatencyMs?.gemini,
+      limits: options.standInLimits?.gemini,
     });
     standIns = { tavily, anthropic, gemini };
     Object.assign(providerEnvironment, {
