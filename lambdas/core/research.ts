@@ -45,8 +45,8 @@ export function planQueries(companyName: string, fields: SchemaField[], followUp
 
 export interface ResearchDeps {
   search: SearchProvider;
-  /** The model the input's `model` class names; not called when it is `none`. */
-  model: LanguageModel;
+  /** The model the input's `model` class names; needed only when it is not `none`. */
+  model?: LanguageModel;
 }
 
 export interface ResearchFindings {
@@ -111,6 +111,7 @@ export async function research(input: ResearchInput, deps: ResearchDeps, now: ()
     // No notes call: extraction reads the pages themselves; the notes say which pages there are.
     notes = `No notes were written for this round; the pages read:\n${sourceList(numbered)}`;
   } else {
+    if (!deps.model) throw new Error(`research: notes by the ${input.model} model, but no model was given`);
     const written = await deps.model.write({
       system: notesSystem(fields),
       prompt: notesPrompt(input.company_name, numbered),

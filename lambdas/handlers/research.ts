@@ -26,8 +26,9 @@ const researchTaskSchema = researchInputSchema.extend({ ...CHAIN_STEP_FIELDS, it
  */
 export async function researchCompany(input: ResearchInput, at: ResearchStep): Promise<ResearchOutput> {
   const search = await stepSearchProvider(at, input.search_provider);
-  // With no notes model the model is never called; the small one stands in (extraction needs the same key anyway).
-  const findings = await research(input, { search, model: await languageModel(input.model === 'none' ? 'small' : input.model) });
+  // A round without notes needs no model: none is built (nor its key read).
+  const model = input.model === 'none' ? undefined : await languageModel(input.model);
+  const findings = await research(input, { search, model });
   const store = resultStore();
   const key = await store.putRawResults(at.jobId, at.index, at.iteration, findings.raw_results);
   metrics.addMetric('SearchQueries', 'Count', findings.research_queries.length);
