@@ -125,8 +125,8 @@ export function companyEntry(company: CompanyInput): { company_name: string; dom
  * one of the two keys configured it searches with that one (lambdas/shared/providers.ts).
  */
 export const SEARCH_PROVIDERS = ['tavily', 'google', 'hybrid'] as const;
-// Tavily by default: a grounded Gemini prompt costs about seven Tavily searches, and only Tavily is paced to its
-// key's limit yet. `hybrid` (the seed's default) and `google` are a request field away.
+// Tavily by default: a grounded Gemini prompt costs about seven Tavily searches. `hybrid` (the seed's default) and
+// `google` are a request field away.
 export const searchProviderSchema = z.enum(SEARCH_PROVIDERS).default('tavily');
 export type SearchProviderName = z.infer<typeof searchProviderSchema>;
 
