@@ -72,7 +72,7 @@ const runtime = await startLocalRuntime({
     anthropic: Number(values['llm-latency-ms']),
   },
   ...pacingRuntimeOptions(values),
-  faults: { tavily: faultsAtRate(faultRate), anthropic: faultsAtRate(faultRate) },
+  faults: { tavily: faultsAtRate(faultRate), gemini: faultsAtRate(faultRate), anthropic: faultsAtRate(faultRate) },
   ...(crashPct > 0 ? { crashes: counted(crashAtRate(crashPct / 100)) } : {}),
   onTaskTiming: (timing) => timings.push(timing),
 });
