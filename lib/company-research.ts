@@ -109,6 +109,7 @@ export class CompanyResearchSteps extends Construct {
       max_queries: JsonPath.numberAt('$.max_queries'),
       search_depth: JsonPath.stringAt('$.search_depth'),
       model: JsonPath.stringAt('$.notes_model'),
+      read_site: JsonPath.stringAt('$.read_site'),
       follow_up_queries: JsonPath.listAt('$.follow_up_queries'),
       usage: JsonPath.objectAt('$.usage'),
     }, '$.research', Duration.seconds(130));

@@ -18,6 +18,7 @@ import { createFaultDice, type FaultDice, type FaultKind, type FaultRates } from
 import { startAnthropicStandIn } from './stand-ins/anthropic-stand-in';
 import { startGeminiStandIn, type GeminiStandIn } from './stand-ins/gemini-stand-in';
 import { startTavilyStandIn } from './stand-ins/tavily-stand-in';
+import { startWebStandIn } from './stand-ins/web-stand-in';
 import { startSecretsManagerServer } from './secrets-manager-server';
 import { StepFunctionsServer, type ExecutionEndListener, type LocalExecution, type LocalStateMachineConfig } from './step-functions-server';
 import { lambdaContext, localTaskHandlers, type TaskTiming } from './task-handlers';
@@ -44,7 +45,7 @@ export interface LocalRuntimeOptions {
   /** Failures the stand-ins inject at rates, drawn from a seed (local/stand-ins/fault-rates.ts). */
   randomFaults?: { tavily?: FaultRates; anthropic?: FaultRates; gemini?: FaultRates };
   /** Simulated round-trip time of each stand-in provider call (benchmarks); none by default. */
-  standInLatencyMs?: { tavily?: number; anthropic?: number; gemini?: number };
+  standInLatencyMs?: { tavily?: number; anthropic?: number; gemini?: number; web?: number };
   /** Rate limits the stand-ins enforce themselves, and 429s they answer at a given rate. */
   standInLimits?: { tavily?: StandInLimits; anthropic?: StandInLimits; gemini?: StandInLimits };
   /** CDK context for the synthesized app, as `-c name=value` gives it (e.g. `{ searchRequestsPerMinute: 600 }`). */
@@ -159,7 +160,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const coordinator = stateMachineByRole(template, 'coordinator');
   const companyMachine = stateMachineByRole(template, 'company');
   const aws = await startEmbeddedAws(template, { dynamodbOnDisk: options.dynamodbOnDisk });
-  let standIns: { tavily: StandIn; anthropic: StandIn; gemini: GeminiStandIn } | undefined;
+  let standIns: { tavily: StandIn; anthropic: StandIn; gemini: GeminiStandIn; web: StandIn } | undefined;
   let dice: Record<'tavily' | 'anthropic' | 'gemini', FaultDice> | undefined;
 
   const useReal =
@@ -197,7 +198,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       latencyMs: options.standInLatencyMs?.gemini,
       limits: options.standInLimits?.gemini,
     });
-    standIns = { tavily, anthropic, gemini };
+    // Companies' own sites, for a tier that reads them (economy): the same pages, served as HTML at their URLs.
+    const web = await startWebStandIn({ documents, latencyMs: options.standInLatencyMs?.web });
+    standIns = { tavily, anthropic, gemini, web };
     Object.assign(providerEnvironment, {
       TAVILY_API_KEY: 'tvly-local',
       TAVILY_BASE_URL: tavily.url,
@@ -205,6 +208,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ANTHROPIC_BASE_URL: anthropic.url,
       GEMINI_API_KEY: 'gemini-local',
       GEMINI_BASE_URL: gemini.url,
+      WEB_BASE_URL: web.url,
     });
   }
 
@@ -296,7 +300,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     async stop() {
       await stepFunctions.close();
       await secretsManager.close();
-      await Promise.all([standIns?.tavily.close(), standIns?.anthropic.close(), standIns?.gemini.close()]);
+      await Promise.all([standIns?.tavily.close(), standIns?.anthropic.close(), standIns?.gemini.close(), standIns?.web.close()]);
       await aws.stop();
       deactivateCrashPoints?.();
       for (const key of Object.keys(process.env)) if (!(key in previousEnvironment)) delete process.env[key];

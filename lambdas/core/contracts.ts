@@ -220,6 +220,11 @@ export const researchInputSchema = closedObject({
   search_depth: searchDepthSchema.default('basic'),
   /** The model that writes the notes, or none. */
   model: notesModelSchema.default('small'),
+  /**
+   * A first round with a known domain reads the company's own site instead of searching (no credits); it searches
+   * only when the site gives nothing to read. The economy tier's plan.
+   */
+  read_site: z.boolean().default(false),
   follow_up_queries: z.array(z.string().min(1)).max(10).default([]),
   usage: usageSchema.default(zeroUsage),
 });

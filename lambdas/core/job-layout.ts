@@ -55,6 +55,8 @@ export function runSettings(request: RunRequest | CompanyRunOptions): CompanyRun
           search_depth: request.search_depth,
           notes_model: request.notes_model,
           extraction_model: request.extraction_model,
+          // Settings saved before sites were read had no such key: their runs searched.
+          read_site: (request as Partial<RunPlan>).read_site ?? false,
         }
       : resolvePlan(request);
   return { extraction_schema, search_provider, ...plan };
@@ -120,6 +122,7 @@ export const RUN_SETTING_KEYS = [
   'search_depth',
   'notes_model',
   'extraction_model',
+  'read_site',
 ] as const satisfies readonly (keyof CompanyRunOptions)[];
 // Every setting is in the list: a setting added to CompanyRunOptions and not here fails to compile.
 const everySettingListed: Exclude<keyof CompanyRunOptions, (typeof RUN_SETTING_KEYS)[number]> extends never ? true : never = true;

@@ -5,8 +5,10 @@ import { fieldsOf, type SchemaField } from './json-schema';
 import { notesPrompt, notesSystem, sourceList, type NumberedSource } from './prompts';
 import { dedupeHits, trimToBudget, type ContentBudget } from './search-results';
 import { addModelCall, addUsage } from './usage';
+import { readCompanySite } from './company-site';
 import type { LanguageModel } from '../providers/language-model';
 import type { SearchHit, SearchProvider, SearchResponse } from '../providers/search-provider';
+import type { SiteReader } from '../providers/site-reader';
 
 export const RESULTS_PER_QUERY = 5;
 /** Enough context for the notes without paying for whole pages of boilerplate. */
@@ -47,9 +49,13 @@ export interface ResearchDeps {
   search: SearchProvider;
   /** The model the input's `model` class names; needed only when it is not `none`. */
   model?: LanguageModel;
+  /** Reads the company's own site; needed only when the input asks to (`read_site`). */
+  site?: SiteReader;
 }
 
 export interface ResearchFindings {
+  /** What was read: the search provider's name, or `site` when the company's own site answered instead. */
+  read_from: 'search' | 'site';
   research_queries: string[];
   /** Every result the searches returned, bodies included: the handler stores these, not the state. */
   raw_results: SearchResult[];
@@ -68,7 +74,18 @@ export interface ResearchFindings {
 export async function research(input: ResearchInput, deps: ResearchDeps, now: () => number = Date.now): Promise<ResearchFindings> {
   const started = now();
   const fields = fieldsOf(input.extraction_schema);
-  const queries = planQueries(input.company_name, fields, input.follow_up_queries, input.max_queries, input.domain);
+
+  // A first round that may read the company's own site does, when the domain is known: no search is bought unless
+  // the site gives nothing to read.
+  let sitePages: SearchHit[] | undefined;
+  let siteProblem: string | undefined;
+  if (input.read_site && input.domain && input.follow_up_queries.length === 0) {
+    if (!deps.site) throw new Error('research: the input asks to read the site, but no site reader was given');
+    const reading = await readCompanySite(input.domain, fields, deps.site);
+    if (reading.pages.length > 0) sitePages = reading.pages;
+    else siteProblem = reading.problem;
+  }
+  const queries = sitePages ? [] : planQueries(input.company_name, fields, input.follow_up_queries, input.max_queries, input.domain);
 
   // Every search is let finish before a failure is reported: an answer that arrives is kept (the search journal)
   // and not bought again when the step is retried.
@@ -84,7 +101,7 @@ export async function research(input: ResearchInput, deps: ResearchDeps, now: ()
   });
 
   // The same page often answers several queries, or both providers of a hybrid search: it counts once.
-  const raw = dedupeHits(responses.flatMap((r) => r.hits));
+  const raw = dedupeHits(sitePages ?? responses.flatMap((r) => r.hits));
   // A page on the pinned domain is the company's even where it does not repeat the name.
   const onDomain = (hit: SearchHit) => {
     const host = hostOf(hit.url);
@@ -121,7 +138,11 @@ export async function research(input: ResearchInput, deps: ResearchDeps, now: ()
     notes = `${written.text}\n\nSources:\n${sourceList(numbered)}`;
   }
 
+  if (sitePages) notes = `Read from the company's own site (${input.domain}); no search was made.\n${notes}`;
+  else if (siteProblem) notes = `${siteProblem}; searched instead.\n${notes}`;
+
   return {
+    read_from: sitePages ? 'site' : 'search',
     research_queries: queries,
     raw_results: raw.map(({ url, title, content }) => ({ url, title, content })),
     sources: numbered.map(({ id, url, title }) => ({ id, url, title })),

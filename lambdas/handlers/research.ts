@@ -12,7 +12,7 @@ import { reserveResearchUnits } from '../shared/quotas';
 import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
 import type { ResearchStep } from '../providers/search-journal';
-import { languageModel, stepSearchProvider } from '../shared/providers';
+import { languageModel, siteReader, stepSearchProvider } from '../shared/providers';
 import { jobStore, resultStore } from '../shared/stores';
 import { BudgetExhausted, budgetExhaustion } from '../core/budget';
 import { creditsPerSearch } from '../core/tiers';
@@ -28,10 +28,11 @@ export async function researchCompany(input: ResearchInput, at: ResearchStep): P
   const search = await stepSearchProvider(at, input.search_provider);
   // A round without notes needs no model: none is built (nor its key read).
   const model = input.model === 'none' ? undefined : await languageModel(input.model);
-  const findings = await research(input, { search, model });
+  const findings = await research(input, { search, model, site: input.read_site ? siteReader() : undefined });
   const store = resultStore();
   const key = await store.putRawResults(at.jobId, at.index, at.iteration, findings.raw_results);
   metrics.addMetric('SearchQueries', 'Count', findings.research_queries.length);
+  if (findings.read_from === 'site') metrics.addMetric('CompanySitesRead', 'Count', 1);
   metrics.addMetric('NamesakePagesExcluded', 'Count', findings.excluded.length);
   return {
     research_queries: findings.research_queries,
@@ -40,8 +41,8 @@ export async function researchCompany(input: ResearchInput, at: ResearchStep): P
     research_notes: findings.research_notes,
     identity: findings.identity,
     metadata: {
-      // What searched: `hybrid` with one key configured is that provider alone.
-      provider: search.name,
+      // What was read: `site` for the company's own site; `hybrid` with one key configured is that provider alone.
+      provider: findings.read_from === 'site' ? 'site' : search.name,
       queries_executed: findings.research_queries.length,
       results_found: findings.results_found,
       duration_seconds: findings.duration_seconds,

@@ -116,6 +116,10 @@ export const config = {
   get llmModels(): Record<ModelClass, string> {
     return { small: process.env.LLM_SMALL_MODEL || DEFAULT_MODELS.small, large: process.env.LLM_LARGE_MODEL || DEFAULT_MODELS.large };
   },
+  /** Local runs only: where company sites are read from (the web stand-in) instead of the web. */
+  get webBaseUrl() {
+    return process.env.WEB_BASE_URL || undefined;
+  },
   get tavilyBaseUrl() {
     return process.env.TAVILY_BASE_URL || undefined;
   },

@@ -94,6 +94,7 @@ const TRUNCATED_BODIES: Record<ErrorDialect, string> = {
   tavily: '{"query":"","results":[{"title":"',
   anthropic: '{"id":"msg_truncated","type":"message","role":"assistant","content":[{"type":"text","text":"',
   gemini: '{"candidates":[{"content":{"parts":[{"text":"',
+  web: '<!doctype html><html><head><title>',
 };
 
 function throttle(res: ServerResponse, dialect: ErrorDialect, retryAfterMs: number): void {

@@ -25,7 +25,7 @@ export function faultsAtRate(rate: number): FaultRule[] {
 }
 
 /** Each provider has its own error body; the SDKs read their own shape to build the message. */
-export type ErrorDialect = 'tavily' | 'anthropic' | 'gemini';
+export type ErrorDialect = 'tavily' | 'anthropic' | 'gemini' | 'web';
 
 export type FaultInjector = {
   /** The rule that fires for this body (consuming one of its `times`), if any. */
@@ -77,6 +77,7 @@ const GOOGLE_STATUS_NAMES: Record<number, string> = {
 
 export function errorBody(dialect: ErrorDialect, status: number, message: string): unknown {
   if (dialect === 'tavily') return { detail: { error: message } };
+  if (dialect === 'web') return { error: message };
   if (dialect === 'gemini') {
     const name = GOOGLE_STATUS_NAMES[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION');
     return { error: { code: status, message, status: name } };

@@ -19,6 +19,7 @@ function researchInput(overrides: Partial<ResearchInput> = {}): ResearchInput {
     follow_up_queries: [],
     search_depth: 'basic',
     model: 'small',
+    read_site: false,
     usage: zeroUsage(),
     ...overrides,
   };

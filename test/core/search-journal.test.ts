@@ -19,6 +19,7 @@ const input: ResearchInput = {
   follow_up_queries: [],
   search_depth: 'basic',
   model: 'small',
+  read_site: false,
   usage: zeroUsage(),
 };
 const hit = { url: 'https://kestrel-looms.example', title: 'Kestrel Looms', content: 'Kestrel Looms was founded in 1998.', score: 0.9 };

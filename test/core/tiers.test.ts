@@ -10,9 +10,9 @@ const batch = (extra: Record<string, unknown> = {}) => batchRequestSchema.parse(
 describe('the tier table', () => {
   it('plans each tier as documented', () => {
     expect(TIERS).toEqual({
-      economy: { max_iterations: 1, max_queries: 1, search_depth: 'basic', notes_model: 'none', extraction_model: 'small' },
-      standard: { max_iterations: 2, max_queries: 1, search_depth: 'basic', notes_model: 'none', extraction_model: 'small' },
-      deep: { max_iterations: 3, max_queries: 3, search_depth: 'advanced', notes_model: 'large', extraction_model: 'large' },
+      economy: { max_iterations: 1, max_queries: 1, search_depth: 'basic', notes_model: 'none', extraction_model: 'small', read_site: true },
+      standard: { max_iterations: 2, max_queries: 1, search_depth: 'basic', notes_model: 'none', extraction_model: 'small', read_site: false },
+      deep: { max_iterations: 3, max_queries: 3, search_depth: 'advanced', notes_model: 'large', extraction_model: 'large', read_site: false },
     });
   });
 
@@ -46,6 +46,11 @@ describe('runSettings, what every company of a job runs with', () => {
   it('keeps the plan of settings it made before, as a redrive reads them back', () => {
     const stored = { ...runSettings(batch({ tier: 'economy' })), search_depth: 'advanced' as const };
     expect(runSettings(stored)).toEqual(stored);
+  });
+
+  it('runs a job saved before sites were read as it ran then: searching, even on economy', () => {
+    const { read_site: _dropped, ...saved } = runSettings(batch({ tier: 'economy' }));
+    expect(runSettings(saved as never)).toEqual({ ...saved, read_site: false });
   });
 
   it("resolves a pre-tier job's settings as standard, keeping their budgets", () => {
