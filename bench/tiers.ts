@@ -1,38 +1,47 @@
 /**
- * What each cost tier costs and finds: `npm run bench:tiers [-- --companies 100 --tiers economy,standard,deep]`.
- * Every tier researches the same companies on the local runtime, one batch after another, with the stand-ins'
- * token counts (from the actual request and reply sizes) priced at list prices (lambdas/core/pricing.ts).
+ * What each cost tier costs and finds: `npm run bench:tiers [-- --companies 100 --runs economy,economy+domains,…]`.
+ * Every run researches the same companies on the local runtime, one batch after another, with the stand-ins'
+ * token counts (from the actual request and reply sizes) priced at list prices (lambdas/core/pricing.ts). A run
+ * `<tier>+domains` gives each company with its domain (examples/companies.csv), as a CRM export would: economy then
+ * reads the companies' own sites instead of searching.
  * The search cache is off: the list cycles through the example companies, so a cache would answer most searches.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { tierSchema, type CompanyResult, type Tier } from '../lambdas/core/contracts';
+import { tierSchema, type CompanyInput, type CompanyResult, type Tier } from '../lambdas/core/contracts';
 import { jobKeys } from '../lambdas/core/job-layout';
 import { TIERS } from '../lambdas/core/tiers';
+import { readCompanies } from '../local/companies-file';
 import { startLocalRuntime } from '../local/runtime';
 
 const { values } = parseArgs({
   options: {
     companies: { type: 'string', default: '100' },
-    tiers: { type: 'string', default: tierSchema.options.join(',') },
+    runs: { type: 'string', default: 'economy,economy+domains,standard,deep' },
     schema: { type: 'string', default: 'examples/schema.json' },
   },
 });
 const count = Number(values.companies);
-const tiers = values.tiers.split(',').map((t) => tierSchema.parse(t.trim()));
-const names = readFileSync('examples/companies.txt', 'utf8').trim().split('\n');
-const companies = Array.from({ length: count }, (_, i) => names[i % names.length]!);
+if (!Number.isInteger(count) || count < 1) throw new Error(`--companies must be a positive whole number, not ${values.companies}`);
+const runs = values.runs.split(',').map((run) => {
+  const [tier, domains, ...extra] = run.trim().split('+');
+  if (extra.length || (domains !== undefined && domains !== 'domains')) throw new Error(`--runs: ${run} is not <tier> or <tier>+domains`);
+  return { tier: tierSchema.parse(tier), domains: domains !== undefined, name: run.trim() };
+});
+const cycle = (list: CompanyInput[]) => Array.from({ length: count }, (_, i) => list[i % list.length]!);
+const names = cycle(readCompanies(readFileSync('examples/companies.txt', 'utf8'), 'companies.txt'));
+const withDomains = cycle(readCompanies(readFileSync('examples/companies.csv', 'utf8'), 'companies.csv'));
 const schema = JSON.parse(readFileSync(values.schema, 'utf8'));
 
 /** The issue's targets (issue 6, part 5); deep has none. */
 const TARGET_USD: Partial<Record<Tier, number>> = { economy: 0.004, standard: 0.01 };
 
 const runtime = await startLocalRuntime({ corpusDir: 'examples/corpus', providers: 'stand-ins', logLevel: 'ERROR', searchCache: false });
-const rows: { tier: Tier; results: CompanyResult[]; seconds: number; jobCost: number }[] = [];
+const rows: { name: string; tier: Tier; results: CompanyResult[]; seconds: number; jobCost: number }[] = [];
 try {
-  for (const tier of tiers) {
+  for (const { tier, domains, name } of runs) {
     const started = Date.now();
-    const submitted = await runtime.api.submitBatch({ companies, extraction_schema: schema, tier });
+    const submitted = await runtime.api.submitBatch({ companies: domains ? withDomains : names, extraction_schema: schema, tier });
     if (submitted.statusCode !== 202) throw new Error(`submit failed: ${JSON.stringify(submitted.body)}`);
     const jobId: string = submitted.body.job_id;
     const execution = await runtime.waitForJob(jobId);
@@ -40,7 +49,7 @@ try {
     const text = (await runtime.results.getText(jobKeys.jsonl(jobId)))!;
     const results = text.trim().split('\n').map((line) => JSON.parse(line) as CompanyResult);
     const job = (await runtime.api.getJob(jobId)).body;
-    rows.push({ tier, results, seconds: (Date.now() - started) / 1000, jobCost: job.cost_usd });
+    rows.push({ name, tier, results, seconds: (Date.now() - started) / 1000, jobCost: job.cost_usd });
   }
 } finally {
   await runtime.stop();
@@ -52,7 +61,8 @@ const usd = (n: number) => `$${n.toFixed(4)}`;
 const table: [string, (row: (typeof rows)[number]) => string][] = [
   ['plan', ({ tier }) => {
     const p = TIERS[tier];
-    return `${p.max_iterations} round(s) × ${p.max_queries} ${p.search_depth} search(es), notes ${p.notes_model}, extraction ${p.extraction_model}`;
+    const site = p.read_site ? 'own site when the domain is given, else ' : '';
+    return `${p.max_iterations} round(s) × ${site}${p.max_queries} ${p.search_depth} search(es), notes ${p.notes_model}, extraction ${p.extraction_model}`;
   }],
   ['cost per company', ({ results }) => usd(per(results, (r) => r.cost.usd))],
   ['  target', ({ tier, results }) => {
@@ -67,6 +77,8 @@ const table: [string, (row: (typeof rows)[number]) => string][] = [
   ['  Step Functions (estimate)', ({ results }) => `$${per(results, (r) => r.cost.step_functions_usd).toFixed(6)}`],
   ['job cost_usd / companies', ({ jobCost }) => usd(jobCost / count)],
   ['searches per company', ({ results }) => per(results, (r) => r.cost.search_queries).toFixed(2)],
+  // Only a round that read the company's site makes no search.
+  ['own site read, no search', ({ results }) => `${results.filter((r) => r.cost.search_queries === 0).length} of ${results.length}`],
   ['search credits per company', ({ results }) => per(results, (r) => r.cost.search_credits).toFixed(2)],
   ['LLM tokens in / out', ({ results }) => `${per(results, (r) => r.cost.llm_input_tokens).toFixed(0)} / ${per(results, (r) => r.cost.llm_output_tokens).toFixed(0)}`],
   ['  by model (uncached in / out)', ({ results }) => {
@@ -89,5 +101,5 @@ const table: [string, (row: (typeof rows)[number]) => string][] = [
 
 console.log(`cost tiers: ${count} companies each, schema ${values.schema}, stand-in providers, search cache off, list prices`);
 const width = Math.max(...table.map(([label]) => label.length)) + 2;
-console.log(`${''.padEnd(width)}${rows.map((r) => r.tier).join(' | ')}`);
+console.log(`${''.padEnd(width)}${rows.map((r) => r.name).join(' | ')}`);
 for (const [label, cell] of table) console.log(`${label.padEnd(width)}${rows.map(cell).join(' | ')}`);

@@ -82,9 +82,10 @@ export interface LocalRuntime {
   };
   /**
    * Requests the stand-ins have answered so far (undefined with real providers); Gemini's are its generateContent
-   * calls, without the grounding redirects the adapter follows.
+   * calls, without the grounding redirects the adapter follows; `web`'s are the company-site pages (and robots.txt
+   * files) read.
    */
-  standInRequests(): { tavily: number; anthropic: number; gemini: number } | undefined;
+  standInRequests(): { tavily: number; anthropic: number; gemini: number; web: number } | undefined;
   /** Every request the stand-ins received, with its arrival time and status (undefined with real providers). */
   standInLog(): { tavily: readonly RequestRecord[]; anthropic: readonly RequestRecord[] } | undefined;
   /** Faults the stand-ins injected at rates (`randomFaults`) so far, by kind (undefined with real providers). */
@@ -279,7 +280,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       return dice && { tavily: dice.tavily.injected, anthropic: dice.anthropic.injected, gemini: dice.gemini.injected };
     },
     standInRequests() {
-      return standIns && { tavily: standIns.tavily.requests, anthropic: standIns.anthropic.requests, gemini: standIns.gemini.searches };
+      return standIns && { tavily: standIns.tavily.requests, anthropic: standIns.anthropic.requests, gemini: standIns.gemini.searches, web: standIns.web.requests };
     },
     standInLog() {
       return standIns && { tavily: standIns.tavily.log, anthropic: standIns.anthropic.log };

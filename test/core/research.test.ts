@@ -4,6 +4,7 @@ import { fieldsOf } from '../../lambdas/core/json-schema';
 import { CONTENT_BUDGET, MAX_SOURCES, mentionsCompany, nameTokens, planQueries, research } from '../../lambdas/core/research';
 import type { LanguageModel, TokenUsage, WriteRequest } from '../../lambdas/providers/language-model';
 import type { SearchHit, SearchProvider } from '../../lambdas/providers/search-provider';
+import { PageUnreadable, type SitePage, type SiteReader } from '../../lambdas/providers/site-reader';
 
 const schema: ExtractionSchema = {
   type: 'object',
@@ -294,5 +295,64 @@ describe('research: the right company', () => {
     expect(requests).toHaveLength(0);
     expect(findings.sources).toEqual([]);
     expect(findings.research_notes).toBe('No search result was about Mercury; 1 about other companies of that name were left out.');
+  });
+});
+
+describe("research: the company's own site (the economy tier)", () => {
+  const home = 'https://northwind-robotics.example/';
+  const site = (pages: Record<string, Partial<SitePage>>) => {
+    const reader: SiteReader = {
+      name: 'memory',
+      async fetchPage(url) {
+        const page = pages[url];
+        if (!page) throw new PageUnreadable(`${url}: HTTP 404`);
+        return { url, title: 'Northwind Robotics', text: '', links: [], ...page };
+      },
+    };
+    return reader;
+  };
+  const readable = site({
+    [home]: { text: 'Robots for warehouses.', links: [{ url: `${home}about`, text: 'About us' }] },
+    [`${home}about`]: { title: 'About', text: 'Founded: 2011. Headquarters: Leeds.' },
+  });
+
+  it('reads the site instead of searching when the domain is known: no query, no credit, the pages as sources', async () => {
+    const search = fakeSearch([hit('https://elsewhere.example', 'Northwind Robotics news')]);
+    const findings = await research(
+      researchInput({ read_site: true, domain: 'northwind-robotics.example', model: 'none' }),
+      { search: search.provider, site: readable },
+    );
+    expect(search.queries).toEqual([]);
+    expect(findings).toMatchObject({ read_from: 'site', research_queries: [] });
+    expect(findings.usage).toMatchObject({ search_queries: 0, search_credits: 0 });
+    expect(findings.sources.map((s) => s.url)).toEqual([`${home}about`, home]);
+    expect(findings.raw_results[0]).toMatchObject({ url: `${home}about`, content: 'Founded: 2011. Headquarters: Leeds.' });
+    expect(findings.research_notes).toMatch(/^Read from the company's own site \(northwind-robotics\.example\); no search was made\./);
+  });
+
+  it('searches once when the site gives nothing to read, and says why in the notes', async () => {
+    const search = fakeSearch([hit('https://news.example/northwind', 'Northwind Robotics was founded in 2011.')]);
+    const findings = await research(
+      researchInput({ read_site: true, domain: 'northwind-robotics.example', model: 'none', max_queries: 1 }),
+      { search: search.provider, site: site({}) },
+    );
+    expect(search.queries).toHaveLength(1);
+    expect(findings.read_from).toBe('search');
+    expect(findings.usage.search_credits).toBe(1);
+    expect(findings.research_notes).toMatch(/^The company's site could not be read: .*HTTP 404.*; searched instead\./);
+  });
+
+  it('searches as usual without a domain, and in a follow-up round', async () => {
+    const withoutDomain = fakeSearch([hit('https://news.example/northwind', 'Northwind Robotics news')]);
+    await research(researchInput({ read_site: true, model: 'none' }), { search: withoutDomain.provider, site: readable });
+    expect(withoutDomain.queries.length).toBeGreaterThan(0);
+
+    const followUp = fakeSearch([hit('https://news.example/northwind', 'Northwind Robotics news')]);
+    const findings = await research(
+      researchInput({ read_site: true, domain: 'northwind-robotics.example', model: 'none', follow_up_queries: ['Northwind Robotics CEO'] }),
+      { search: followUp.provider, site: readable },
+    );
+    expect(followUp.queries).toEqual(['Northwind Robotics CEO']);
+    expect(findings.read_from).toBe('search');
   });
 });

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODELS } from '../../lambdas/core/pricing';
+import { DEFAULT_MODELS, PRICES } from '../../lambdas/core/pricing';
 import { jobKeys } from '../../lambdas/core/job-layout';
 import type { CompanyResult, ExtractionSchema } from '../../lambdas/core/contracts';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
@@ -45,6 +45,34 @@ describe('a tier', () => {
     expect(glassmoth).toMatchObject({ status: 'completed', complete: false, iterations: 1 });
     expect(glassmoth!.cost).toMatchObject({ search_queries: 1, search_credits: 1 });
     expect(Object.keys(glassmoth!.cost.llm)).toEqual([DEFAULT_MODELS.small]);
+  });
+
+  it("economy with a domain: reads the company's own site, buys no search, and costs under one search's price", async () => {
+    const webBefore = runtime.standInRequests()!.web;
+    const tavilyBefore = runtime.standInRequests()!.tavily;
+    const { results } = await runBatch({
+      companies: [
+        { company_name: 'Mercury Freight', domain: 'mercury-freight.example' },
+        // A domain with no site behind it: the site cannot be read, so the round searches instead.
+        { company_name: 'Ptarmigan Ledgerworks', domain: 'ptarmigan-ledgerworks.example' },
+      ],
+      tier: 'economy',
+    });
+    const [mercury, ptarmigan] = results;
+    expect(mercury).toMatchObject({ status: 'completed', complete: true, iterations: 1 });
+    expect(mercury!.data).toMatchObject({ ceo: 'Joris van Heemstede', products: ['Quaylink', 'ReeferWatch', 'Mercury Portal'] });
+    expect(mercury!.cost).toMatchObject({ search_queries: 0, search_credits: 0, search_usd: 0 });
+    expect(mercury!.cost.usd).toBeLessThan(PRICES.tavilyCreditUsd);
+    // Every value quotes a page of the site, the news page included (linked from the site's menu).
+    const urls = Object.values(mercury!.evidence).flat().map((e) => e.url);
+    expect(urls.length).toBeGreaterThan(0);
+    for (const url of urls) expect(url).toMatch(/^https:\/\/mercury-freight\.example\//);
+    expect(urls).toContain('https://mercury-freight.example/news/new-ceo');
+
+    expect(ptarmigan).toMatchObject({ status: 'not_found' });
+    expect(ptarmigan!.cost).toMatchObject({ search_queries: 1, search_credits: 1 });
+    expect(runtime.standInRequests()!.tavily - tavilyBefore).toBe(1);
+    expect(runtime.standInRequests()!.web - webBefore).toBeGreaterThan(1);
   });
 
   it('standard: a second, targeted round for what is missing; no notes call, the small model extracts', async () => {
