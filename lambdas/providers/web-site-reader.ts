@@ -1,14 +1,19 @@
 /**
  * Reads a company's pages straight from the web: no search engine and no credits, only the Lambda's time.
  * A polite reader: it names itself, asks robots.txt first (RFC 9309), reads only HTML or plain text, and stops at a
- * size and a time limit. Locally `baseUrl` routes every request to the web stand-in (local/stand-ins/web-stand-in.ts)
- * as `{baseUrl}/{host}{path}`, while pages keep their real URLs.
+ * size and a time limit. A careful one: the domain is the caller's, so no request (nor a redirect) may reach a
+ * private, loopback or link-local address; a host name is checked as it resolves, so DNS cannot smuggle one in.
+ * Locally `baseUrl` routes every request to the web stand-in (local/stand-ins/web-stand-in.ts) as
+ * `{baseUrl}/{host}{path}`, while pages keep their real URLs.
  */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { Agent, fetch, type Response } from 'undici';
 import { findAll, getAttributeValue, textContent } from 'domutils';
 import { parseDocument } from 'htmlparser2';
 import { compile } from 'html-to-text';
 import robotsParser from 'robots-parser';
 import { PageUnreadable, type SiteLink, type SitePage, type SiteReader } from './site-reader';
+import { isInternalHostName, isPrivateAddress } from '../shared/private-addresses';
 
 /** How the reader names itself to sites and their robots.txt rules (a robots.txt may address `DossierBot`). */
 export const DOSSIER_USER_AGENT = 'DossierBot/1.0 (company research)';
@@ -20,9 +25,33 @@ export interface WebSiteReaderOptions {
   timeoutMs?: number;
   /** Bytes of a page read at most; the rest is not downloaded. */
   maxBytes?: number;
+  /** Local runs and tests only: sites on this machine (the stand-in) may be read. */
+  allowPrivateAddresses?: boolean;
 }
 
 const DEFAULTS = { timeoutMs: 8_000, maxBytes: 1_000_000 };
+const MAX_REDIRECTS = 5;
+const REDIRECT = new Set([301, 302, 303, 307, 308]);
+
+/** A DNS lookup that fails for a name with any private address among its answers. */
+export function publicOnlyLookup(host: string, options: object, callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void): void {
+  dnsLookup(host, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, []);
+    const refused = addresses.find((a) => isPrivateAddress(a.address));
+    if (refused) return callback(new Error(`${host} resolves to a private address (${refused.address})`), []);
+    callback(null, addresses);
+  });
+}
+
+/** Connections only to public addresses: what a host name resolves to is checked as the connection is made. */
+const publicOnly = new Agent({ connect: { lookup: publicOnlyLookup } });
+
+/** Why a URL may not be requested at all; Node skips the lookup for an address literal, so it is checked here. */
+function addressProblem(url: URL): string | undefined {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isPrivateAddress(host) || isInternalHostName(host)) return `${url.href}: a private or internal address is never read`;
+  return undefined;
+}
 
 // Navigation menus repeat on every page and state nothing about the company; images and forms carry no text.
 // Link targets are left out of the text (the links are returned apart), so a quoted passage is the page's words.
@@ -82,22 +111,41 @@ export function createWebSiteReader(options: WebSiteReaderOptions = {}): SiteRea
   const robotsByOrigin = new Map<string, Promise<Robots | 'disallow-all' | undefined>>();
 
   const transportUrl = (url: URL) => (base ? `${base}/${url.host}${url.pathname}${url.search}` : url.href);
+  /** A URL the transport gave back (a redirect's target), as the page's real URL. */
   const realUrl = (fetched: string, requested: URL) => {
     if (!base || !fetched.startsWith(`${base}/`)) return fetched;
     return `${requested.protocol}//${fetched.slice(base.length + 1)}`;
   };
 
-  async function get(url: URL, accept: string): Promise<Response> {
-    try {
-      return await fetch(transportUrl(url), {
-        headers: { 'user-agent': userAgent, accept },
-        redirect: 'follow',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      const cause = (error as Error & { cause?: Error }).cause?.message;
-      throw new PageUnreadable(`${url.href}: ${(error as Error).message}${cause ? ` (${cause})` : ''}`);
+  /** One GET, following redirects itself so that every hop is checked; `url` is where it ended. */
+  async function get(start: URL, accept: string): Promise<{ response: Response; url: URL }> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    let url = start;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const problem = options.allowPrivateAddresses ? undefined : addressProblem(url);
+      if (problem) throw new PageUnreadable(problem);
+      let response: Response;
+      try {
+        response = await fetch(transportUrl(url), {
+          headers: { 'user-agent': userAgent, accept },
+          redirect: 'manual',
+          signal,
+          dispatcher: options.allowPrivateAddresses ? undefined : publicOnly,
+        });
+      } catch (error) {
+        const cause = (error as Error & { cause?: Error }).cause?.message;
+        throw new PageUnreadable(`${url.href}: ${(error as Error).message}${cause ? ` (${cause})` : ''}`);
+      }
+      const location = response.headers.get('location');
+      if (!REDIRECT.has(response.status) || !location) return { response, url };
+      await response.body?.cancel().catch(() => undefined);
+      try {
+        url = new URL(realUrl(new URL(location, transportUrl(url)).href, url));
+      } catch {
+        throw new PageUnreadable(`${url.href}: redirects to "${location}", which is not a URL`);
+      }
     }
+    throw new PageUnreadable(`${start.href}: more than ${MAX_REDIRECTS} redirects`);
   }
 
   /** RFC 9309: a 4xx robots.txt allows everything; a 5xx or no answer means the site may not be read. */
@@ -108,7 +156,7 @@ export function createWebSiteReader(options: WebSiteReaderOptions = {}): SiteRea
         const robotsUrl = new URL('/robots.txt', url.origin);
         let response: Response;
         try {
-          response = await get(robotsUrl, 'text/plain');
+          ({ response } = await get(robotsUrl, 'text/plain'));
         } catch {
           return 'disallow-all' as const;
         }
@@ -147,12 +195,14 @@ export function createWebSiteReader(options: WebSiteReaderOptions = {}): SiteRea
         throw new PageUnreadable(`${pageUrl}: not a URL`);
       }
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PageUnreadable(`${pageUrl}: not a web page`);
+      const problem = options.allowPrivateAddresses ? undefined : addressProblem(url);
+      if (problem) throw new PageUnreadable(problem);
       const robots = await robotsFor(url);
       if (robots === 'disallow-all') throw new PageUnreadable(`${url.href}: the site's robots.txt could not be read, so the site is not read`);
       if (robots && robots.isAllowed(url.href, userAgent) === false) throw new PageUnreadable(`${url.href}: robots.txt does not allow it`);
 
-      const response = await get(url, 'text/html, text/plain;q=0.8');
-      const finalUrl = realUrl(response.url || url.href, url);
+      const { response, url: landed } = await get(url, 'text/html, text/plain;q=0.8');
+      const finalUrl = landed.href;
       if (!response.ok) {
         await response.body?.cancel().catch(() => undefined);
         throw new PageUnreadable(`${url.href}: HTTP ${response.status}`);

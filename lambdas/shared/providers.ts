@@ -155,6 +155,7 @@ export function languageModel(modelClass: ModelClass): Promise<LanguageModel> {
 let site: SiteReader | undefined;
 /** The reader of companies' own sites: one per container, so a site's robots.txt is read once. */
 export function siteReader(): SiteReader {
-  site ??= createWebSiteReader({ baseUrl: config.webBaseUrl });
+  // Only a local run sets a base URL: its stand-in is on this machine, the one place a private address is allowed.
+  site ??= createWebSiteReader({ baseUrl: config.webBaseUrl, allowPrivateAddresses: !!config.webBaseUrl });
   return site;
 }

@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PageUnreadable } from '../../lambdas/providers/site-reader';
-import { createWebSiteReader, DOSSIER_USER_AGENT, readHtml } from '../../lambdas/providers/web-site-reader';
+import { createWebSiteReader, DOSSIER_USER_AGENT, publicOnlyLookup, readHtml } from '../../lambdas/providers/web-site-reader';
 import { loadCorpus } from '../../local/stand-ins/corpus';
 import type { StandIn } from '../../local/stand-ins/faults';
 import { startWebStandIn } from '../../local/stand-ins/web-stand-in';
@@ -33,6 +33,9 @@ beforeAll(async () => {
     switch (req.url) {
       case '/robots.txt':
         return send(200, 'text/plain', 'User-agent: *\nDisallow: /private\n');
+      case '/old-about':
+        res.writeHead(301, { location: '/about' });
+        return res.end();
       case '/about':
         return send(200, 'text/html; charset=utf-8', ABOUT);
       case '/private/board':
@@ -60,7 +63,8 @@ afterAll(async () => {
 });
 
 describe('the web site reader', () => {
-  const reader = () => createWebSiteReader({ timeoutMs: 500, maxBytes: 20_000 });
+  // The site of these tests is on this machine, which a deployed reader never reads (tested below).
+  const reader = () => createWebSiteReader({ timeoutMs: 500, maxBytes: 20_000, allowPrivateAddresses: true });
 
   it('reads a page as text, with its title and its links resolved; scripts and the menu are not text', async () => {
     const page = await reader().fetchPage(`${origin}/about`);
@@ -77,6 +81,22 @@ describe('the web site reader', () => {
       { url: 'https://kestrel-looms.example/press', text: 'Press' },
     ]);
     expect(seenAgents).toContain(DOSSIER_USER_AGENT);
+  });
+
+  it('follows a redirect and reports where the page was read', async () => {
+    const page = await reader().fetchPage(`${origin}/old-about`);
+    expect(page.url).toBe(`${origin}/about`);
+    expect(page.text).toContain('founded in 1998');
+  });
+
+  it('never reads a private, loopback or internal address unless told to (a domain is the caller’s to choose)', async () => {
+    const deployed = createWebSiteReader({ timeoutMs: 500 });
+    for (const url of [`${origin}/about`, 'http://169.254.169.254/latest/meta-data/', 'https://10.0.0.8/', 'http://[::1]/', 'https://localhost/', 'https://metadata.google.internal/']) {
+      await expect(deployed.fetchPage(url), url).rejects.toThrow(/a private or internal address is never read/);
+    }
+    // A name is checked as it resolves: localhost answers with a loopback address on any machine.
+    const resolved = await new Promise<Error | null>((resolve) => publicOnlyLookup('localhost', {}, (error) => resolve(error)));
+    expect(resolved?.message).toMatch(/^localhost resolves to a private address/);
   });
 
   it("keeps out of what robots.txt disallows, and says so", async () => {
@@ -129,7 +149,7 @@ describe('the web stand-in, through the reader', () => {
   afterAll(() => web.close());
 
   it("serves a corpus site at its real URLs: a home page whose menu links the site's pages", async () => {
-    const reader = createWebSiteReader({ baseUrl: web.url });
+    const reader = createWebSiteReader({ baseUrl: web.url, allowPrivateAddresses: true });
     const home = await reader.fetchPage('https://mercury-freight.example/');
     expect(home.url).toBe('https://mercury-freight.example/');
     expect(home.title).toBe('Mercury Freight');
@@ -144,7 +164,7 @@ describe('the web stand-in, through the reader', () => {
   });
 
   it('answers an unknown host as the web does (no connection), and honours a robots.txt addressed to DossierBot', async () => {
-    const reader = createWebSiteReader({ baseUrl: web.url });
+    const reader = createWebSiteReader({ baseUrl: web.url, allowPrivateAddresses: true });
     await expect(reader.fetchPage('https://no-such-company.example/')).rejects.toBeInstanceOf(PageUnreadable);
     await expect(reader.fetchPage('https://mercury-bioworks.example/')).rejects.toThrow(/robots\.txt does not allow it/);
   });
