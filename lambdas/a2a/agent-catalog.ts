@@ -45,7 +45,7 @@ const EXAMPLE_SCHEMA = '{"type":"object","properties":{"founded_year":{"type":"i
 export const researchAgent: AgentDescription = {
   id: 'research',
   name: 'Dossier research agent',
-  description: 'Searches the web for one company and writes research notes that cite their sources.',
+  description: "Searches the web for one company, or reads the company's own site, and writes research notes that cite their sources.",
   streaming: false,
   skills: [
     {
@@ -53,7 +53,9 @@ export const researchAgent: AgentDescription = {
       name: 'Research a company',
       description:
         'Plans search queries from the extraction schema (or runs the given follow-up queries), keeps the pages about ' +
-        'the company, and writes numbered, cited research notes. Raw results are kept in S3; the output carries a reference.',
+        'the company, and writes numbered, cited research notes. With read_site and a domain, a first round reads the ' +
+        "company's own site instead (no search credits) and searches only when the site gives nothing to read. Raw " +
+        'results are kept in S3; the output carries a reference.',
       tags: ['research', 'web-search', 'company'],
       examples: [`{"company_name":"Brightgull Robotics","extraction_schema":${EXAMPLE_SCHEMA}}`],
       input: researchInputSchema,

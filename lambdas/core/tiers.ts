@@ -34,7 +34,7 @@ export const DEFAULT_TIER: Tier = 'standard';
  * (lambdas/core/evidence.ts), so a value the smaller model gets wrong or invents is dropped, not stored: its risk
  * is a missing value (recall, measured by `npm run eval` with real keys), not a wrong one. And since extraction reads
  * the pages itself, a notes call reads them a second time for little. Measured on the example corpus (README,
- * "Cost"): economy ~$0.003 with domains and ~$0.008 without, standard ~$0.010 per company. Economy without a
+ * "Cost"): economy ~$0.0035 with domains and ~$0.008 without, standard ~$0.010 per company. Economy without a
  * domain stays above $0.004 because one basic Tavily search is $0.005 on its own.
  */
 export const TIERS: Record<Tier, Omit<RunPlan, 'tier'>> = {
