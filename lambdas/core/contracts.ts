@@ -268,6 +268,11 @@ export const extractedRecordSchema = z.object({
   identity: companyIdentitySchema.nullable().default(null),
   /** Pages offered to the extraction over all rounds: none at all is what makes a company not_found. */
   pages_read: z.number().int().nonnegative().default(0),
+  /**
+   * Which pages those were (their dedup keys, lambdas/core/search-results.ts): a round that brings none but these is
+   * not extracted again, since the same pages give the same answer.
+   */
+  read_pages: z.array(z.string()).default([]),
 });
 export type ExtractedRecord = z.infer<typeof extractedRecordSchema>;
 

@@ -12,7 +12,7 @@ import { fieldProblem, fieldsOf, isFilled, type SchemaField } from './json-schem
 import { EXTRACTION_SYSTEM_PROMPT, EXTRACTION_TOOL_DESCRIPTION, EXTRACTION_TOOL_NAME, extractionPrompt, repairPrompt, type NumberedSource } from './prompts';
 import { addModelCall } from './usage';
 import { CONTENT_BUDGET } from './research';
-import { trimToBudget } from './search-results';
+import { trimToBudget, urlKey } from './search-results';
 import { extractionAnswer, type AnswerRequest } from './structured-output';
 import type { LanguageModel } from '../providers/language-model';
 
@@ -116,6 +116,14 @@ export async function extract(input: ExtractionInput, model: LanguageModel): Pro
     // Research found nothing this round: nothing new to extract, and no tokens to spend.
     return { ...previous, identity, rejected_fields: [], usage: input.usage };
   }
+  // A follow-up search often finds the pages the first round read again. Asking the model about the same pages
+  // would cost a call (and seconds of the company's critical path) for the answer it already gave.
+  const offered = (input.sources ?? []).map((source) => urlKey(source.url));
+  const readBefore = new Set(previous.read_pages);
+  if (offered.length > 0 && offered.every((page) => readBefore.has(page))) {
+    return { ...previous, identity, rejected_fields: [], usage: input.usage };
+  }
+  const readPages = [...new Set([...previous.read_pages, ...offered])];
 
   const fields = fieldsOf(input.extraction_schema);
   const { shown, byId } = citableSources(input.sources);
@@ -143,6 +151,7 @@ export async function extract(input: ExtractionInput, model: LanguageModel): Pro
       ...previous,
       identity,
       pages_read: pagesRead,
+      read_pages: readPages,
       rejected_fields: [{ field: '(answer)', reason: 'the model answered without a fields object' }],
       usage,
     };
@@ -201,7 +210,7 @@ export async function extract(input: ExtractionInput, model: LanguageModel): Pro
     accepted.set(field.name, { value, evidence: found.slice(0, MAX_EVIDENCE_PER_FIELD), confidence: answer.confidence, conflicts });
   }
 
-  return { ...mergeRound(previous, accepted, unverified, fields), identity, pages_read: pagesRead, rejected_fields: rejected, usage };
+  return { ...mergeRound(previous, accepted, unverified, fields), identity, pages_read: pagesRead, read_pages: readPages, rejected_fields: rejected, usage };
 }
 
 const conflictKey = (c: Conflict) => `${c.field}\u0000${c.url}\u0000${normaliseForComparison(c.value)}`;
@@ -249,5 +258,6 @@ function mergeRound(previous: ExtractedRecord, accepted: Map<string, Accepted>, 
     unverified_fields: [...new Set([...previous.unverified_fields, ...unverified])].filter((name) => !isFilled(data[name])),
     identity: previous.identity,
     pages_read: previous.pages_read,
+    read_pages: previous.read_pages,
   };
 }

@@ -233,6 +233,30 @@ describe('extract: rounds', () => {
     // Two fields at 0.9, one at 0.6.
     expect(result.confidence_score).toBe(0.8);
     expect(result.pages_read).toBe(5);
+    expect(result.read_pages).toEqual(['northwind.example/about', 'news.example/northwind', 'directory.example/northwind']);
+  });
+
+  it('asks no model again when a round brings only pages an earlier round read, however their URLs are spelt', async () => {
+    const { model, requests } = fakeModel({ fields: {} });
+    const readAll = { ...previous, read_pages: ['northwind.example/about', 'news.example/northwind', 'directory.example/northwind'] };
+    const again = extractionInput({
+      previous: readAll,
+      sources: [
+        { id: 1, url: 'https://www.northwind.example/about/', title: 'About', content: PAGES.about },
+        { id: 2, url: `${NEWS}?utm_source=feed`, title: 'News', content: PAGES.news },
+      ],
+    });
+    const result = await extract(again, model);
+    expect(requests).toHaveLength(0);
+    expect(result).toEqual({ ...readAll, rejected_fields: [], usage: again.usage });
+
+    // One page not read before is reason enough to ask: it is all the model is new to.
+    const withNew = extractionInput({ previous: { ...readAll, read_pages: ['northwind.example/about', 'news.example/northwind'] } });
+    const asked = fakeModel({ fields: { employees: fieldAnswer(1400, [[2, 'Employees: 1,400']]) } });
+    const next = await extract(withNew, asked.model);
+    expect(asked.requests).toHaveLength(1);
+    expect(next.extracted_data.employees).toBe(1400);
+    expect(next.read_pages).toHaveLength(3);
   });
 
   it('returns the previous record without calling the model when research found no sources', async () => {
