@@ -7,6 +7,7 @@
  * `{baseUrl}/{host}{path}`, while pages keep their real URLs.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { TextDecoder } from 'node:util';
 import { Agent, fetch, type Response } from 'undici';
 import { findAll, getAttributeValue, textContent } from 'domutils';
 import { parseDocument } from 'htmlparser2';
@@ -30,6 +31,8 @@ export interface WebSiteReaderOptions {
 }
 
 const DEFAULTS = { timeoutMs: 8_000, maxBytes: 1_000_000 };
+/** robots.txt files kept at once: a company's pages are read together, so the latest few sites are enough. */
+const ROBOTS_KEPT = 256;
 const MAX_REDIRECTS = 5;
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
 
@@ -165,8 +168,20 @@ export function createWebSiteReader(options: WebSiteReaderOptions = {}): SiteRea
         return robotsParser(robotsUrl.href, await response.text());
       })();
       robotsByOrigin.set(url.origin, robots);
+      // A warm container researches thousands of companies: the oldest site's rules go first.
+      if (robotsByOrigin.size > ROBOTS_KEPT) robotsByOrigin.delete(robotsByOrigin.keys().next().value!);
     }
     return robots;
+  }
+
+  /** The page's text in the charset its content type names (UTF-8 when none, or one this runtime cannot decode). */
+  function decoder(type: string): TextDecoder {
+    const charset = /charset="?([\w-]+)/i.exec(type)?.[1];
+    try {
+      return new TextDecoder(charset ?? 'utf-8');
+    } catch {
+      return new TextDecoder('utf-8');
+    }
   }
 
   async function body(response: Response, url: string): Promise<string> {
@@ -182,7 +197,7 @@ export function createWebSiteReader(options: WebSiteReaderOptions = {}): SiteRea
     } catch (error) {
       throw new PageUnreadable(`${url}: the page stopped arriving (${(error as Error).message})`);
     }
-    return new TextDecoder('utf-8').decode(Buffer.concat(chunks).subarray(0, maxBytes));
+    return decoder(response.headers.get('content-type') ?? '').decode(Buffer.concat(chunks).subarray(0, maxBytes));
   }
 
   return {

@@ -42,6 +42,9 @@ beforeAll(async () => {
         return send(200, 'text/html', '<p>should never be read</p>');
       case '/report.pdf':
         return send(200, 'application/pdf', '%PDF-1.7');
+      case '/latin':
+        res.writeHead(200, { 'content-type': 'text/html; charset=ISO-8859-1' });
+        return res.end(Buffer.from('<p>Gr\u00fcnd\u00e9 \u00e0 Z\u00fcrich</p>', 'latin1'));
       case '/big':
         return send(200, 'text/html', `<p>${'word '.repeat(50_000)}</p><p>THE END</p>`);
       case '/slow':
@@ -111,6 +114,11 @@ describe('the web site reader', () => {
     await expect(slow).rejects.toBeInstanceOf(PageUnreadable);
     await expect(slow).rejects.toThrow(/\/slow: /);
     await expect(r.fetchPage('ftp://kestrel-looms.example/')).rejects.toThrow(/not a web page/);
+  });
+
+  it('decodes a page in the charset its content type names', async () => {
+    const page = await reader().fetchPage(`${origin}/latin`);
+    expect(page.text).toBe('Gründé à Zürich');
   });
 
   it('reads no more than its size limit of a page', async () => {
