@@ -159,6 +159,13 @@ async function run(companiesFile: string, options: RunOptions): Promise<number> 
           '(or GEMINI_API_KEY); to search your own documents, give --corpus <folder>.\n',
       );
     }
+    if (research.tier === 'economy' && companies.every((company) => typeof company === 'string' || !company.domain)) {
+      // Economy's way under a search's price is the company's own site, which it reads only when given the domain.
+      process.stdout.write(
+        'Note: economy searches once for each company here. Give each company its domain (a domain column, or ' +
+          '{"company_name", "domain"} objects) and economy reads its own site instead, with no search to pay for.\n',
+      );
+    }
     const submitted = await runtime.api.submitBatch({ companies, extraction_schema: schema, ...research });
     if (submitted.statusCode !== 202) {
       process.stderr.write(`dossier: the batch was refused (${submitted.statusCode}): ${submitted.body?.message ?? JSON.stringify(submitted.body)}\n`);

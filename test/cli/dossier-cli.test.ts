@@ -76,6 +76,8 @@ describe('dossier run', () => {
     expect(result.stdout).toMatch(/Companies: 3 {3}completed: 2 {3}not found: 1 {3}failed: 0/);
     // Without keys or --corpus, the user is told their list is searched against the invented example companies.
     expect(result.stdout).toMatch(/Note: searching the example corpus of invented companies/);
+    // Economy given no domains is told how it would read the companies' sites instead of searching.
+    expect(result.stdout).toMatch(/Note: economy searches once for each company here\. Give each company its domain/);
     expect(result.stdout).toMatch(/Values with verified evidence: 18 of 18\n/);
     expect(result.stdout).toMatch(/Not found:\n {2}Wrenfield Sprocket Labs: not found: no page about Wrenfield Sprocket Labs/);
     // One basic search each, $0.005.
