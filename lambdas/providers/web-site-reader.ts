@@ -6,15 +6,14 @@
  * Locally `baseUrl` routes every request to the web stand-in (local/stand-ins/web-stand-in.ts) as
  * `{baseUrl}/{host}{path}`, while pages keep their real URLs.
  */
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { TextDecoder } from 'node:util';
-import { Agent, fetch, type Response } from 'undici';
+import { fetch, type Response } from 'undici';
 import { findAll, getAttributeValue, textContent } from 'domutils';
 import { parseDocument } from 'htmlparser2';
 import { compile } from 'html-to-text';
 import robotsParser from 'robots-parser';
 import { PageUnreadable, type SiteLink, type SitePage, type SiteReader } from './site-reader';
-import { isInternalHostName, isPrivateAddress } from '../shared/private-addresses';
+import { isInternalHostName, isPrivateAddress, publicOnlyDispatcher } from '../shared/private-addresses';
 
 /** How the reader names itself to sites and their robots.txt rules (a robots.txt may address `DossierBot`). */
 export const DOSSIER_USER_AGENT = 'DossierBot/1.0 (company research)';
@@ -35,19 +34,6 @@ const DEFAULTS = { timeoutMs: 8_000, maxBytes: 1_000_000 };
 const ROBOTS_KEPT = 256;
 const MAX_REDIRECTS = 5;
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
-
-/** A DNS lookup that fails for a name with any private address among its answers. */
-export function publicOnlyLookup(host: string, options: object, callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void): void {
-  dnsLookup(host, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, []);
-    const refused = addresses.find((a) => isPrivateAddress(a.address));
-    if (refused) return callback(new Error(`${host} resolves to a private address (${refused.address})`), []);
-    callback(null, addresses);
-  });
-}
-
-/** Connections only to public addresses: what a host name resolves to is checked as the connection is made. */
-const publicOnly = new Agent({ connect: { lookup: publicOnlyLookup } });
 
 /** Why a URL may not be requested at all; Node skips the lookup for an address literal, so it is checked here. */
 function addressProblem(url: URL): string | undefined {
@@ -133,7 +119,7 @@ export function createWebSiteReader(options: WebSiteReaderOptions = {}): SiteRea
           headers: { 'user-agent': userAgent, accept },
           redirect: 'manual',
           signal,
-          dispatcher: options.allowPrivateAddresses ? undefined : publicOnly,
+          dispatcher: options.allowPrivateAddresses ? undefined : publicOnlyDispatcher,
         });
       } catch (error) {
         const cause = (error as Error & { cause?: Error }).cause?.message;

@@ -56,6 +56,7 @@ export const config = {
       attempts: Number(process.env.WEBHOOK_ATTEMPTS ?? 5),
       baseDelayMs: Number(process.env.WEBHOOK_RETRY_BASE_MS ?? 1_000),
       timeoutMs: 10_000,
+      allowPrivateAddresses: this.allowPrivatePushUrls,
     };
   },
   /** Local runs only: webhooks and callback URLs on localhost and private addresses (never set on a deployed function). */

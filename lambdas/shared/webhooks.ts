@@ -5,8 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CreateSecretCommand, GetSecretValueCommand, ResourceExistsException, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { fetch } from 'undici';
 import type { JobView } from '../core/contracts';
 import { EVENT_HEADER, SIGNATURE_HEADER, WEBHOOK_SECRET_PREFIX, signatureHeader } from '../core/webhook-signature';
+import { publicOnlyDispatcher } from './private-addresses';
 
 
 let client: SecretsManagerClient | undefined;
@@ -55,6 +57,8 @@ export interface DeliveryPolicy {
   attempts: number;
   baseDelayMs: number;
   timeoutMs: number;
+  /** Local runs only: webhooks on this machine. Deployed, a webhook host that resolves to a private address is not called. */
+  allowPrivateAddresses?: boolean;
 }
 export const DEFAULT_DELIVERY: DeliveryPolicy = { attempts: 5, baseDelayMs: 1_000, timeoutMs: 10_000 };
 
@@ -71,13 +75,17 @@ export async function deliverJobWebhook(url: string, job: JobView, secret: strin
         body,
         signal: AbortSignal.timeout(policy.timeoutMs),
         redirect: 'manual',
+        // The URL was checked when the job was submitted; its name is checked again as it resolves now.
+        dispatcher: policy.allowPrivateAddresses ? undefined : publicOnlyDispatcher,
       });
       lastStatus = response.status;
       lastError = undefined;
       if (response.ok) return { url, status: 'delivered', attempts: attempt, last_status_code: response.status, at: new Date().toISOString() };
     } catch (error) {
       lastStatus = undefined;
-      lastError = (error as Error).message;
+      // fetch says only "fetch failed"; the cause says why (refused, timed out, a private address).
+      const cause = (error as Error & { cause?: Error }).cause?.message;
+      lastError = `${(error as Error).message}${cause ? ` (${cause})` : ''}`;
     }
     if (attempt < policy.attempts) await new Promise((resolve) => setTimeout(resolve, Math.random() * policy.baseDelayMs * 2 ** (attempt - 1)));
   }
