@@ -82,8 +82,9 @@ describe('a tier', () => {
     expect(glassmoth).toMatchObject({ status: 'completed', iterations: 2 });
     expect(glassmoth!.cost).toMatchObject({ search_queries: 2, search_credits: 2 });
     expect(Object.keys(glassmoth!.cost.llm)).toEqual([DEFAULT_MODELS.small]);
-    // One model call a round, the extraction's: no notes call.
-    expect(runtime.standInRequests()!.anthropic - anthropicBefore).toBe(2);
+    // No notes call, and only the first round's extraction: the follow-up search for Glassmoth's CEO finds only the
+    // pages the first round read, and the same pages are not put to the model twice.
+    expect(runtime.standInRequests()!.anthropic - anthropicBefore).toBe(1);
   });
 
   it('deep: advanced searches at 2 credits each, more rounds, the large model only; explicit budgets override', async () => {
