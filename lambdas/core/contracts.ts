@@ -88,6 +88,11 @@ export const domainSchema = z
   .max(253, 'domain must be at most 253 characters')
   .transform((text, ctx) => {
     const host = hostOfDomainInput(text);
+    // An address is no company's domain, and research would be asked to read whatever answers there.
+    if (host && /^\d+(\.\d+){3}$/.test(host)) {
+      ctx.addIssue({ code: 'custom', message: `domain must be a host name like "example.com", not an IP address ("${text}")` });
+      return z.NEVER;
+    }
     if (!host) {
       ctx.addIssue({ code: 'custom', message: `domain must be a host name like "example.com", not "${text}"` });
       return z.NEVER;

@@ -56,6 +56,9 @@ describe('batchRequestSchema', () => {
     expect(problem({ companies: [{ company_name: 'Mercury', domain: 'not a domain' }], extraction_schema })).toBe(
       'companies.0.domain: domain must be a host name like "example.com", not "not a domain"',
     );
+    expect(problem({ companies: [{ company_name: 'Mercury', domain: 'http://169.254.169.254/latest' }], extraction_schema })).toBe(
+      'companies.0.domain: domain must be a host name like "example.com", not an IP address ("http://169.254.169.254/latest")',
+    );
     expect(problem({ companies: [{ company_name: 'Mercury', domian: 'x.example' }], extraction_schema })).toBe(
       'companies.0: unknown key "domian"; the known keys are company_name, domain',
     );
