@@ -106,6 +106,12 @@ export async function readCompanySite(domain: string, fields: SchemaField[], rea
     }
   }
   if (!home) return { pages: [], problem: `The company's site could not be read: ${problems.join('; ')}` };
+  const landed = hostOf(home.url);
+  if (!landed || !withinDomain(landed, registrableDomain(domain))) {
+    // A site that sends its visitors elsewhere (a rebrand, a parent company, a parked domain) is not the one given:
+    // searching tells which company the name and domain mean better than following it would.
+    return { pages: [], problem: `The company's site ${domain} sends its visitors to another site (${home.url})` };
+  }
 
   const picked = pickSiteLinks(home.links, home.url, domain, fields, maxPages - 1);
   // A page that fails is left out; the others still count.

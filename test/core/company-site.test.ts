@@ -89,6 +89,16 @@ describe('readCompanySite', () => {
     expect(reading.pages.map((p) => p.url)).toEqual(['https://www.kestrel-looms.example/']);
   });
 
+  it('does not follow the site to another domain: the reading stops there and says where it was sent', async () => {
+    const reader: SiteReader = {
+      name: 'redirecting',
+      fetchPage: async () => ({ url: 'https://parked-domains.example/kestrel-looms', title: 'For sale', text: 'This domain is for sale.', links: [] }),
+    };
+    const reading = await readCompanySite('kestrel-looms.example', wanted, reader);
+    expect(reading.pages).toEqual([]);
+    expect(reading.problem).toBe("The company's site kestrel-looms.example sends its visitors to another site (https://parked-domains.example/kestrel-looms)");
+  });
+
   it('says why when the site gives nothing to read', async () => {
     const unreadable = await readCompanySite('kestrel-looms.example', wanted, siteOf({}).reader);
     expect(unreadable.pages).toEqual([]);
