@@ -1,5 +1,5 @@
 /**
- * The capacity model, printed: `npm run bench:model [-- --companies 1000 --target 60]`.
+ * The capacity model, printed: `npm run bench:model [-- --companies 1000 --target 60 --tier economy --domains]`.
  * First measures what a company takes (iterations, searches, model calls and tokens) by running the example
  * companies through the local runtime on the stand-ins; then predicts, from per-call latencies and the quotas of
  * Lambda, Step Functions and the providers (all flags, defaults below), the makespan and cost of N companies on AWS,
@@ -7,9 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { CompanyResult } from '../lambdas/core/contracts';
+import { tierSchema, type CompanyResult } from '../lambdas/core/contracts';
 import { jobKeys } from '../lambdas/core/job-layout';
 import { DEFAULT_PROVIDER_LIMITS } from '../lambdas/core/provider-limits';
+import { readCompanies } from '../local/companies-file';
 import { startLocalRuntime } from '../local/runtime';
 import { predict, requirementsFor, type AwsPrices, type CompanyProfile, type Latencies, type Limits } from './capacity-model';
 
@@ -18,6 +19,10 @@ const { values } = parseArgs({
     companies: { type: 'string', default: '1000' },
     target: { type: 'string', default: '60' },
     iterations: { type: 'string', default: '2' },
+    // The tier the profile batch runs (its own max_iterations unless --iterations is given), and whether the
+    // companies come with their domains (economy then reads their sites: a site read is timed as a search).
+    tier: { type: 'string' },
+    domains: { type: 'boolean', default: false },
     // Latencies on AWS: a Tavily basic search, a Claude call writing a few hundred tokens.
     'search-latency-ms': { type: 'string', default: '800' },
     'llm-latency-ms': { type: 'string', default: '4000' },
@@ -47,8 +52,17 @@ const companies = num('companies');
 const target = num('target');
 
 // ── 1. The profile: the example companies (twice over), on the stand-ins, cache off ──────────────────────────
-const names = readFileSync('examples/companies.txt', 'utf8').trim().split('\n');
+const tier = values.tier === undefined ? undefined : tierSchema.safeParse(values.tier).data;
+if (values.tier !== undefined && !tier) {
+  console.error(`--tier must be one of ${tierSchema.options.join(', ')}`);
+  process.exit(2);
+}
+const names = values.domains
+  ? readCompanies(readFileSync('examples/companies.csv', 'utf8'), 'companies.csv')
+  : readCompanies(readFileSync('examples/companies.txt', 'utf8'), 'companies.txt');
 const sample = [...names, ...names];
+// A tier's own rounds unless --iterations says otherwise; without a tier, the default tier with --iterations.
+const rounds = tier && !process.argv.includes('--iterations') ? {} : { max_iterations: num('iterations') };
 // Paced far above what the run can send: the profile counts calls, it does not measure the limits.
 const unpaced = { searchRequestsPerMinute: 1e9, llmRequestsPerMinute: 1e9, llmInputTokensPerMinute: 1e12, llmOutputTokensPerMinute: 1e12 };
 const runtime = await startLocalRuntime({ corpusDir: 'examples/corpus', providers: 'stand-ins', logLevel: 'ERROR', searchCache: false, context: unpaced });
@@ -56,7 +70,7 @@ let results: CompanyResult[];
 let llmCalls: number;
 try {
   const schema = JSON.parse(readFileSync('examples/schema.json', 'utf8'));
-  const submitted = await runtime.api.submitBatch({ companies: sample, extraction_schema: schema, max_iterations: num('iterations') });
+  const submitted = await runtime.api.submitBatch({ companies: sample, extraction_schema: schema, ...(tier ? { tier } : {}), ...rounds });
   if (submitted.statusCode !== 202) throw new Error(`submit failed: ${JSON.stringify(submitted.body)}`);
   await runtime.waitForJob(submitted.body.job_id);
   const jsonl = await runtime.results.getText(jobKeys.jsonl(submitted.body.job_id));
@@ -109,7 +123,8 @@ const prediction = predict(companies, profile, latencies, limits, prices);
 
 const f = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const lines = [
-  `profile, measured on the stand-ins (${results.length} companies, max_iterations ${values.iterations}):`,
+  `profile, measured on the stand-ins (${results.length} companies${values.domains ? ' with their domains' : ''}, tier ${tier ?? 'standard'}` +
+    `${rounds.max_iterations ? `, max_iterations ${rounds.max_iterations}` : ''}):`,
   `  iterations ${f(profile.meanIterations, 2)} mean, ${profile.maxIterations} max; searches ${f(profile.searchesPerCompany, 2)}, model calls ${f(profile.llmCallsPerCompany, 2)}, ` +
     `tokens ${f(profile.inputTokensPerCompany, 0)} in / ${f(profile.outputTokensPerCompany, 0)} out per company`,
   `latencies: search ${latencies.searchMs} ms, model call ${latencies.llmMs} ms, ${latencies.overheadPerIterationMs} ms per iteration between steps, ${latencies.batchFixedMs} ms per batch`,
