@@ -88,7 +88,9 @@ const profile: CompanyProfile = {
   llmCallsPerCompany: llmCalls / results.length,
   inputTokensPerCompany: mean((r) => r.cost.llm_input_tokens),
   outputTokensPerCompany: mean((r) => r.cost.llm_output_tokens),
-  providerUsdPerCompany: mean((r) => r.cost.usd),
+  // The providers' part only: a result's cost.usd also holds its Lambda and Step Functions estimates, which the
+  // model prices itself from the predicted durations.
+  providerUsdPerCompany: mean((r) => r.cost.search_usd + r.cost.llm_usd),
 };
 
 // ── 2. The prediction ──────────────────────────────────────────────────────────────────────────────────────
