@@ -54,7 +54,7 @@ export interface ResearchDeps {
 }
 
 export interface ResearchFindings {
-  /** What was read: the search provider's name, or `site` when the company's own site answered instead. */
+  /** Where the pages came from: a search, or the company's own site (economy, with the domain known). */
   read_from: 'search' | 'site';
   research_queries: string[];
   /** Every result the searches returned, bodies included: the handler stores these, not the state. */
