@@ -47,9 +47,9 @@ export function linkScore(link: SiteLink, fields: SchemaField[]): number {
     return -1;
   }
   if (NOT_A_PAGE.test(path)) return -1;
-  const said = ` ${words(`${path.replace(/[/_.-]+/g, ' ')} ${link.text}`)} `;
+  const said = ` ${words(`${path} ${link.text}`)} `;
   if (NEVER.some((phrase) => has(said, phrase))) return -1;
-  const fieldText = ` ${words(fields.map((f) => `${f.name.replace(/[_-]+/g, ' ')} ${f.label}`).join(' '))} `;
+  const fieldText = ` ${words(fields.map((f) => `${f.name} ${f.label}`).join(' '))} `;
   let score = 0;
   for (const section of SECTIONS) {
     if (!section.names.some((name) => has(said, name))) continue;
@@ -58,7 +58,7 @@ export function linkScore(link: SiteLink, fields: SchemaField[]): number {
   }
   // A link named like a field itself ("/products" for a products field) is worth reading whatever its section.
   for (const field of fields) {
-    if (has(said, words(field.name.replace(/[_-]+/g, ' ')))) score += WANTED;
+    if (has(said, words(field.name))) score += WANTED;
   }
   return score;
 }
@@ -92,8 +92,8 @@ export interface SiteReading {
 
 const reason = (error: unknown) => (error instanceof PageUnreadable ? error.message : `unexpected: ${(error as Error)?.message ?? String(error)}`);
 
-/** Reads the home page (`https://{domain}/`, else `https://www.{domain}/`) and the best `maxPages - 1` pages it links to. */
-export async function readCompanySite(domain: string, fields: SchemaField[], reader: SiteReader, maxPages = SITE_PAGES): Promise<SiteReading> {
+/** Reads the home page (`https://{domain}/`, else `https://www.{domain}/`) and the best `SITE_PAGES - 1` pages it links to. */
+export async function readCompanySite(domain: string, fields: SchemaField[], reader: SiteReader): Promise<SiteReading> {
   const homes = domain.startsWith('www.') ? [`https://${domain}/`] : [`https://${domain}/`, `https://www.${domain}/`];
   let home;
   const problems: string[] = [];
@@ -113,7 +113,7 @@ export async function readCompanySite(domain: string, fields: SchemaField[], rea
     return { pages: [], problem: `The company's site ${domain} sends its visitors to another site (${home.url})` };
   }
 
-  const picked = pickSiteLinks(home.links, home.url, domain, fields, maxPages - 1);
+  const picked = pickSiteLinks(home.links, home.url, domain, fields, SITE_PAGES - 1);
   // A page that fails is left out; the others still count.
   const read = await Promise.allSettled(picked.map((link) => reader.fetchPage(link.url)));
   const pages: SearchHit[] = [];
@@ -121,7 +121,7 @@ export async function readCompanySite(domain: string, fields: SchemaField[], rea
     if (outcome.status === 'fulfilled' && outcome.value.text) {
       const page = outcome.value;
       // Ranked pages come before the home page, which is mostly slogans; the ranking's order is kept.
-      pages.push({ url: page.url, title: page.title || picked[i]!.text, content: page.text, score: 1 - i / (maxPages * 2) });
+      pages.push({ url: page.url, title: page.title || picked[i]!.text, content: page.text, score: 1 - i / (SITE_PAGES * 2) });
     }
   });
   if (home.text) pages.push({ url: home.url, title: home.title, content: home.text, score: 0.5 });

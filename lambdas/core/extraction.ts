@@ -112,15 +112,11 @@ interface Accepted {
 export async function extract(input: ExtractionInput, model: LanguageModel): Promise<ExtractionOutput> {
   const previous: ExtractedRecord = { ...emptyRecord(), ...input.previous };
   const identity = mergeIdentity(previous.identity, input.identity);
-  if (input.sources && input.sources.length === 0) {
-    // Research found nothing this round: nothing new to extract, and no tokens to spend.
-    return { ...previous, identity, rejected_fields: [], usage: input.usage };
-  }
-  // A follow-up search often finds the pages the first round read again. Asking the model about the same pages
-  // would cost a call (and seconds of the company's critical path) for the answer it already gave.
+  // Nothing new to read, so no tokens to spend: research found nothing this round, or (often, in a follow-up round)
+  // only pages an earlier round read, which would cost a call and seconds of the company's path for the same answer.
   const offered = (input.sources ?? []).map((source) => urlKey(source.url));
   const readBefore = new Set(previous.read_pages);
-  if (offered.length > 0 && offered.every((page) => readBefore.has(page))) {
+  if (input.sources && offered.every((page) => readBefore.has(page))) {
     return { ...previous, identity, rejected_fields: [], usage: input.usage };
   }
   const readPages = [...new Set([...previous.read_pages, ...offered])];

@@ -3,6 +3,7 @@
  * that states it, merged with earlier rounds.
  * Invoked by the state machine (a task payload) or by A2A clients at its function URL (skill extract_data).
  */
+import type { z } from 'zod';
 import { extractionInputSchema, type ExtractionInput, type ExtractionOutput } from '../core/contracts';
 import { extract } from '../core/extraction';
 import { extractionAgent } from '../a2a/agent-catalog';
@@ -11,7 +12,7 @@ import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
 import { languageModel } from '../shared/providers';
 import { resultStore } from '../shared/stores';
-import { CHAIN_STEP_FIELDS, taskHandler, withLambdaTime } from '../shared/task-handler';
+import { CHAIN_STEP_FIELDS, measuringLambdaTime, taskHandler } from '../shared/task-handler';
 
 /**
  * The sources with their texts: each value is checked against the page it is quoted from. The state carries only
@@ -38,10 +39,12 @@ const agent = lambdaA2aAgent(extractionAgent, () => [
   { contract: extractionAgent.skills[0]!, run: async (input: ExtractionInput) => ({ kind: 'completed', output: await extractData(input) }) },
 ]);
 
+const extractionTaskSchema = extractionInputSchema.extend(CHAIN_STEP_FIELDS);
+
 export const handler = agentEntry({
-  task: taskHandler(extractionInputSchema.extend(CHAIN_STEP_FIELDS), async ({ job_id: _job, index: _index, ...input }, context) => {
-    const started = Date.now();
-    return withLambdaTime(await extractData(input), context, started);
-  }),
+  task: taskHandler(
+    extractionTaskSchema,
+    measuringLambdaTime(({ job_id: _job, index: _index, ...input }: z.output<typeof extractionTaskSchema>) => extractData(input)),
+  ),
   a2a: bufferedFunctionUrlHandler(agent),
 });

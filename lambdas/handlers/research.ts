@@ -12,13 +12,27 @@ import { reserveResearchUnits } from '../shared/quotas';
 import { agentEntry, bufferedFunctionUrlHandler } from '../shared/function-url';
 import { metrics } from '../shared/observability';
 import type { ResearchStep } from '../providers/search-journal';
-import { languageModel, siteReader, stepSearchProvider } from '../shared/providers';
+import { languageModel, stepSearchProvider } from '../shared/providers';
+import { config } from '../shared/config';
+import type { SiteReader } from '../providers/site-reader';
+import { createWebSiteReader } from '../providers/web-site-reader';
 import { jobStore, resultStore } from '../shared/stores';
 import { BudgetExhausted, budgetExhaustion } from '../core/budget';
-import { creditsPerSearch } from '../core/tiers';
-import { CHAIN_STEP_FIELDS, taskHandler, withLambdaTime } from '../shared/task-handler';
+import { singleResearchUnits } from '../core/quotas';
+import { CHAIN_STEP_FIELDS, measuringLambdaTime, taskHandler } from '../shared/task-handler';
 
 const researchTaskSchema = researchInputSchema.extend({ ...CHAIN_STEP_FIELDS, iteration: z.number().int().positive() });
+
+let site: SiteReader | undefined;
+/**
+ * The reader of companies' own sites, built here rather than with the shared providers: only research reads sites,
+ * so only this function loads the HTML libraries. One per container, so a site's robots.txt is read once.
+ */
+function siteReader(): SiteReader {
+  // Only a local run sets a base URL: its stand-in is on this machine, the one place a private address is allowed.
+  site ??= createWebSiteReader({ baseUrl: config.webBaseUrl, allowPrivateAddresses: !!config.webBaseUrl });
+  return site;
+}
 
 /**
  * The step: a company's iteration in a job. Its raw results are kept under it, and a retry of the same step replays
@@ -69,7 +83,7 @@ const agent = lambdaA2aAgent(researchAgent, () => [
     // A direct call has no job: its raw results are kept under the task's id. Its searches are one round's,
     // charged to the caller's daily research units like any research it starts.
     run: async (input: ResearchInput, { taskId, caller }) => {
-      const reservation = await reserveResearchUnits(caller, input.max_queries * creditsPerSearch(input.search_depth));
+      const reservation = await reserveResearchUnits(caller, singleResearchUnits({ ...input, max_iterations: 1 }));
       if (!reservation.granted) throw new InputProblem(reservation.refusal.message);
       return { kind: 'completed', output: await researchCompany(input, { jobId: `a2a-${taskId}`, index: 0, iteration: 1 }) };
     },
@@ -77,11 +91,12 @@ const agent = lambdaA2aAgent(researchAgent, () => [
 ]);
 
 export const handler = agentEntry({
-  task: taskHandler(researchTaskSchema, async (input, context) => {
-    const started = Date.now();
-    if (input.iteration === 1) await refuseOverBudget(input.job_id);
-    const output = await researchCompany(input, { jobId: input.job_id, index: input.index, iteration: input.iteration });
-    return withLambdaTime(output, context, started);
-  }),
+  task: taskHandler(
+    researchTaskSchema,
+    measuringLambdaTime(async (input: z.output<typeof researchTaskSchema>) => {
+      if (input.iteration === 1) await refuseOverBudget(input.job_id);
+      return researchCompany(input, { jobId: input.job_id, index: input.index, iteration: input.iteration });
+    }),
+  ),
   a2a: bufferedFunctionUrlHandler(agent),
 });

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SearchHit, SearchProvider } from './search-provider';
+import type { SearchDepth } from '../core/contracts';
 
 export interface SearchCache {
   get(key: string): Promise<SearchHit[] | undefined>;
@@ -11,7 +12,7 @@ export interface SearchCache {
 }
 
 /** Queries that differ only in case and spacing are the same question; the two depths are different answers. */
-export function searchCacheKey(provider: string, query: string, maxResults: number, depth: 'basic' | 'advanced' = 'basic'): string {
+export function searchCacheKey(provider: string, query: string, maxResults: number, depth: SearchDepth = 'basic'): string {
   const normalised = query.toLowerCase().replace(/\s+/g, ' ').trim();
   // Basic keeps the key it had before depths existed, so entries already cached stay valid.
   const scope = depth === 'basic' ? `${provider}` : `${provider}/${depth}`;

@@ -1,4 +1,6 @@
 /** What the research core needs from a web search provider. One adapter per provider implements it. */
+import type { SearchDepth } from '../core/contracts';
+
 export interface SearchHit {
   url: string;
   title: string;
@@ -19,7 +21,7 @@ export interface SearchResponse {
 export interface SearchOptions {
   maxResults: number;
   /** Tavily's search depth; a provider without depths ignores it. Basic unless said. */
-  depth?: 'basic' | 'advanced';
+  depth?: SearchDepth;
 }
 
 export interface SearchProvider {

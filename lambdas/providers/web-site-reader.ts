@@ -13,7 +13,8 @@ import { parseDocument } from 'htmlparser2';
 import { compile } from 'html-to-text';
 import robotsParser from 'robots-parser';
 import { PageUnreadable, type SiteLink, type SitePage, type SiteReader } from './site-reader';
-import { isInternalHostName, isPrivateAddress, publicOnlyDispatcher } from '../shared/private-addresses';
+import { isInternalHostName, isPrivateAddress } from '../shared/private-addresses';
+import { fetchFailure, publicOnlyDispatcher } from '../shared/public-fetch';
 
 /** How the reader names itself to sites and their robots.txt rules (a robots.txt may address `DossierBot`). */
 export const DOSSIER_USER_AGENT = 'DossierBot/1.0 (company research)';
@@ -37,8 +38,8 @@ const REDIRECT = new Set([301, 302, 303, 307, 308]);
 
 /** Why a URL may not be requested at all; Node skips the lookup for an address literal, so it is checked here. */
 function addressProblem(url: URL): string | undefined {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isPrivateAddress(host) || isInternalHostName(host)) return `${url.href}: a private or internal address is never read`;
+  // isPrivateAddress takes an IPv6 address with or without its brackets.
+  if (isPrivateAddress(url.hostname) || isInternalHostName(url.hostname)) return `${url.href}: a private or internal address is never read`;
   return undefined;
 }
 
@@ -122,8 +123,7 @@ export function createWebSiteReader(options: WebSiteReaderOptions = {}): SiteRea
           dispatcher: options.allowPrivateAddresses ? undefined : publicOnlyDispatcher,
         });
       } catch (error) {
-        const cause = (error as Error & { cause?: Error }).cause?.message;
-        throw new PageUnreadable(`${url.href}: ${(error as Error).message}${cause ? ` (${cause})` : ''}`);
+        throw new PageUnreadable(`${url.href}: ${fetchFailure(error)}`);
       }
       const location = response.headers.get('location');
       if (!REDIRECT.has(response.status) || !location) return { response, url };

@@ -2,9 +2,7 @@
  * Addresses a request chosen by a caller must never reach (SSRF): private, loopback, link-local (the instance
  * metadata service among them) and carrier-grade NAT ranges. Webhook URLs and company sites are both checked here.
  */
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import { Agent } from 'undici';
 
 const PRIVATE_V4 = [
   [0x0a000000, 8], // 10/8
@@ -45,19 +43,3 @@ export function isPrivateAddress(address: string): boolean {
 /** Host names that name this machine or its cloud's internals rather than a site. */
 export const isInternalHostName = (host: string) => host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal');
 
-/** A DNS lookup that fails for a name with any private address among its answers. */
-export function publicOnlyLookup(host: string, options: object, callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void): void {
-  dnsLookup(host, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, []);
-    const refused = addresses.find((a) => isPrivateAddress(a.address));
-    if (refused) return callback(new Error(`${host} resolves to a private address (${refused.address})`), []);
-    callback(null, addresses);
-  });
-}
-
-/**
- * An undici dispatcher that connects only to public addresses: what a host name resolves to is checked as the
- * connection is made, so a name cannot be pointed at a private address after it was checked. Node skips the lookup
- * for an address literal: check those with isPrivateAddress before the request.
- */
-export const publicOnlyDispatcher = new Agent({ connect: { lookup: publicOnlyLookup } });

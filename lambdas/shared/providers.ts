@@ -13,7 +13,6 @@ import { withModelPacing, withSearchPacing, type PacingOptions } from '../provid
 import { createRateLimiter, type Cost, type RateLimits } from '../providers/rate-limiter';
 import { withSearchJournal, type ResearchStep } from '../providers/search-journal';
 import { createTavilySearch } from '../providers/tavily-search';
-import { createWebSiteReader } from '../providers/web-site-reader';
 import { LARGEST_LLM_REQUEST } from '../core/provider-limits';
 import { DynamoRateLimitStore } from '../store/rate-limit-store';
 import { DynamoSearchCache } from '../store/search-cache-store';
@@ -23,7 +22,6 @@ import { invocationDeadline } from './invocation-deadline';
 import { logger, metrics } from './observability';
 import type { LanguageModel } from '../providers/language-model';
 import type { SearchProvider } from '../providers/search-provider';
-import type { SiteReader } from '../providers/site-reader';
 
 /** Built providers by name, with when to build again (Infinity: for the container's life). */
 const searches = new Map<SearchProviderName, { provider: Promise<SearchProvider>; until: number }>();
@@ -150,12 +148,4 @@ export function languageModel(modelClass: ModelClass): Promise<LanguageModel> {
   });
   models.set(modelClass, model);
   return model;
-}
-
-let site: SiteReader | undefined;
-/** The reader of companies' own sites: one per container, so a site's robots.txt is read once. */
-export function siteReader(): SiteReader {
-  // Only a local run sets a base URL: its stand-in is on this machine, the one place a private address is allowed.
-  site ??= createWebSiteReader({ baseUrl: config.webBaseUrl, allowPrivateAddresses: !!config.webBaseUrl });
-  return site;
 }

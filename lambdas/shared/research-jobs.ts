@@ -89,6 +89,8 @@ export async function startBatchJob(
     if (problem) return { kind: 'invalid_callback_url', problem: problem.replace('push notification url', 'callback_url') };
   }
   const requestHash = hashOf(request);
+  // What every company runs with: charged for, saved for a redrive, and started with.
+  const settings = runSettings(request);
   const results = resultStore();
   const jobs = jobStore();
 
@@ -96,7 +98,7 @@ export async function startBatchJob(
   // charged, and two racing first attempts both reserve, but the one that does not create the job releases.
   let reservation: Reservation | undefined;
   if (options.chargeUnitsTo && !(options.resumable && (await jobs.get(jobId)))) {
-    reservation = await reserveResearchUnits(options.chargeUnitsTo, batchResearchUnits(request.companies.length, runSettings(request)));
+    reservation = await reserveResearchUnits(options.chargeUnitsTo, batchResearchUnits(request.companies.length, settings));
     if (!reservation.granted) return { kind: 'quota_exceeded', refusal: reservation.refusal };
   }
   const release = async () => {
@@ -108,7 +110,7 @@ export async function startBatchJob(
   let recorded: Awaited<ReturnType<typeof jobs.create>>;
   try {
     await results.putJson(manifestKey, request.companies.map((company, index) => ({ index, ...companyEntry(company) })));
-    await results.putJson(jobKeys.settings(jobId, requestHash), runSettings(request));
+    await results.putJson(jobKeys.settings(jobId, requestHash), settings);
     recorded = await jobs.create(
       {
         job_id: jobId,
@@ -139,7 +141,7 @@ export async function startBatchJob(
         new StartExecutionCommand({
           stateMachineArn: config.stateMachineArn,
           name: jobId,
-          input: JSON.stringify(executionInput(jobId, { bucket: results.bucket, key: job.manifest_key }, request)),
+          input: JSON.stringify(executionInput(jobId, { bucket: results.bucket, key: job.manifest_key }, settings)),
         }),
       );
     } catch (error) {

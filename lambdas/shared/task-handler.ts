@@ -57,10 +57,14 @@ export function taskHandler<S extends z.ZodType, R>(inputSchema: S, run: (input:
 }
 
 /**
- * An agent's output with the Lambda time it took added to its usage (memory × duration, what Lambda bills), from
- * `started` (the invocation's start, as the handler saw it) until now.
+ * A task's run whose output carries the Lambda time it took in its usage (memory × duration, what Lambda bills):
+ * for the agents whose time is measured (research, extraction); the chain's other steps are estimated (pricing.ts).
  */
-export function withLambdaTime<T extends { usage: Usage }>(output: T, context: Pick<Context, 'memoryLimitInMB'>, started: number, now = Date.now()): T {
-  const gbSeconds = (Number(context.memoryLimitInMB) / 1024) * (Math.max(0, now - started) / 1000);
-  return { ...output, usage: addUsage(output.usage, { lambda_gb_seconds: Math.round(gbSeconds * 1_000_000) / 1_000_000 }) };
+export function measuringLambdaTime<I, R extends { usage: Usage }>(run: (input: I, context: Context) => Promise<R>) {
+  return async (input: I, context: Context): Promise<R> => {
+    const started = Date.now();
+    const output = await run(input, context);
+    const gbSeconds = (Number(context.memoryLimitInMB) / 1024) * (Math.max(0, Date.now() - started) / 1000);
+    return { ...output, usage: addUsage(output.usage, { lambda_gb_seconds: Math.round(gbSeconds * 1_000_000) / 1_000_000 }) };
+  };
 }

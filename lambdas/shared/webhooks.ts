@@ -8,7 +8,7 @@ import { CreateSecretCommand, GetSecretValueCommand, ResourceExistsException, Re
 import { fetch } from 'undici';
 import type { JobView } from '../core/contracts';
 import { EVENT_HEADER, SIGNATURE_HEADER, WEBHOOK_SECRET_PREFIX, signatureHeader } from '../core/webhook-signature';
-import { publicOnlyDispatcher } from './private-addresses';
+import { fetchFailure, publicOnlyDispatcher } from './public-fetch';
 
 
 let client: SecretsManagerClient | undefined;
@@ -83,9 +83,7 @@ export async function deliverJobWebhook(url: string, job: JobView, secret: strin
       if (response.ok) return { url, status: 'delivered', attempts: attempt, last_status_code: response.status, at: new Date().toISOString() };
     } catch (error) {
       lastStatus = undefined;
-      // fetch says only "fetch failed"; the cause says why (refused, timed out, a private address).
-      const cause = (error as Error & { cause?: Error }).cause?.message;
-      lastError = `${(error as Error).message}${cause ? ` (${cause})` : ''}`;
+      lastError = fetchFailure(error);
     }
     if (attempt < policy.attempts) await new Promise((resolve) => setTimeout(resolve, Math.random() * policy.baseDelayMs * 2 ** (attempt - 1)));
   }

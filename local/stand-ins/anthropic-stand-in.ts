@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { coerceValue, matchField, parseFactLines, parseSources, type PropertySchema } from './facts';
 import { answerStructured } from './stand-in-reader';
-import { createPromptCache, estimateTokens } from './token-accounting';
+import { contentText, createPromptCache, estimateTokens } from './token-accounting';
 import {
   createFaultInjector,
   jsonObject,
@@ -124,21 +124,6 @@ export function extractFromNotes(userText: string, inputSchema: unknown): { inpu
   if (properties && 'field_sources' in properties) input.field_sources = fieldSources;
   if (properties && 'confidence_score' in properties) input.confidence_score = confidence;
   return { input };
-}
-
-/** Text of a message's content, whether a plain string or a list of blocks. */
-function contentText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((block: unknown) => {
-      if (!isRecord(block)) return '';
-      if (block.type === 'text' && typeof block.text === 'string') return block.text;
-      if (block.type === 'tool_result') return contentText(block.content);
-      if (block.type === 'document' && isRecord(block.source) && typeof block.source.data === 'string') return block.source.data;
-      return '';
-    })
-    .join('\n');
 }
 
 const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;

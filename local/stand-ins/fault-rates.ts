@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { answerFault, errorBody, sendJson, type ErrorDialect, type FaultInjector } from './faults';
+import { answerFault, errorBody, sendJson, sendText, type ErrorDialect, type FaultInjector } from './faults';
 
 export const FAULT_KINDS = ['throttled', 'error', 'overloaded', 'slow', 'malformed'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -89,12 +89,14 @@ export function faultDiceOf(from: FaultRates | FaultDice | undefined): FaultDice
   return from && 'roll' in from ? from : createFaultDice(from);
 }
 
+/** The providers whose stand-ins inject faults at rates (the web stand-in injects none). */
+type ProviderDialect = Exclude<ErrorDialect, 'web'>;
+
 /** The start of each provider's success body, as if the connection had dropped part way through it. */
-const TRUNCATED_BODIES: Record<ErrorDialect, string> = {
+const TRUNCATED_BODIES: Record<ProviderDialect, string> = {
   tavily: '{"query":"","results":[{"title":"',
   anthropic: '{"id":"msg_truncated","type":"message","role":"assistant","content":[{"type":"text","text":"',
   gemini: '{"candidates":[{"content":{"parts":[{"text":"',
-  web: '<!doctype html><html><head><title>',
 };
 
 function throttle(res: ServerResponse, dialect: ErrorDialect, retryAfterMs: number): void {
@@ -129,7 +131,7 @@ function waitUnlessClosed(res: ServerResponse, ms: number): Promise<boolean> {
  * Answers the request with a drawn fault; true when the request is dealt with. A slow answer waits here and returns
  * false, so the stand-in then answers as usual (late), unless the client gave up meanwhile.
  */
-export async function answerRandomFault(res: ServerResponse, dialect: ErrorDialect, dice: FaultDice, bodyText: string): Promise<boolean> {
+export async function answerRandomFault(res: ServerResponse, dialect: ProviderDialect, dice: FaultDice, bodyText: string): Promise<boolean> {
   const kind = dice.roll(bodyText);
   switch (kind) {
     case undefined:
@@ -145,9 +147,7 @@ export async function answerRandomFault(res: ServerResponse, dialect: ErrorDiale
       else fail(res, dialect, 503, 'The model is overloaded. Please try again later. (HTTP 503, injected fault)');
       return true;
     case 'malformed': {
-      const text = TRUNCATED_BODIES[dialect];
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
-      res.end(text);
+      sendText(res, 200, 'application/json', TRUNCATED_BODIES[dialect]);
       return true;
     }
     case 'slow':
@@ -159,6 +159,6 @@ export async function answerRandomFault(res: ServerResponse, dialect: ErrorDiale
  * Every stand-in's first answer to a request: a fault its rules inject (faults.ts), else one drawn at its rates. True
  * when the request is dealt with.
  */
-export async function answerInjectedFault(res: ServerResponse, dialect: ErrorDialect, rules: FaultInjector, dice: FaultDice, bodyText: string): Promise<boolean> {
+export async function answerInjectedFault(res: ServerResponse, dialect: ProviderDialect, rules: FaultInjector, dice: FaultDice, bodyText: string): Promise<boolean> {
   return answerFault(res, dialect, rules, bodyText) || (await answerRandomFault(res, dialect, dice, bodyText));
 }

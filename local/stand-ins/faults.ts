@@ -118,14 +118,18 @@ export function faultMessage(status: number): string {
   return `${FAULT_MESSAGES[status] ?? 'Error'} (HTTP ${status}, injected fault)`;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+/** A whole answer in one go, its length declared. */
+export function sendText(res: ServerResponse, status: number, contentType: string, text: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
-    'content-type': 'application/json',
+    'content-type': contentType,
     'content-length': String(Buffer.byteLength(text)),
     ...headers,
   });
   res.end(text);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  sendText(res, status, 'application/json', JSON.stringify(body), headers);
 }
 
 export function sendError(res: ServerResponse, dialect: ErrorDialect, status: number, message: string): void {

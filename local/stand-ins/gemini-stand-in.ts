@@ -13,6 +13,7 @@ import { answerInjectedFault, faultDiceOf, type FaultDice, type FaultRates } fro
 import { createFaultInjector, jsonObject, isRecord, sendError, sendJson, serveLocally, type FaultRule, type StandIn } from './faults';
 import type { StandInLimits } from './rate-limits';
 import { createSearchIndex } from './tavily-stand-in';
+import { estimateTokens } from './token-accounting';
 
 export type GeminiStandInOptions = {
   documents: CorpusDocument[];
@@ -36,7 +37,6 @@ const MAX_PAGES = 5;
 const REDIRECT_PATH = '/grounding-api-redirect/';
 const GENERATE = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):generateContent$/;
 
-const estimateTokens = (text: string) => Math.max(1, Math.ceil(text.length / 4));
 
 /** The user's text of a generateContent body: `contents` is a list of {role, parts:[{text}]}. */
 function userText(contents: unknown[]): string {
@@ -148,8 +148,8 @@ export async function startGeminiStandIn(opts: GeminiStandInOptions): Promise<Ge
     const tools = Array.isArray(body.tools) ? body.tools.filter(isRecord) : [];
     const grounded = tools.some((t) => 'googleSearch' in t || 'google_search' in t);
     const reply = (answer: string, groundingMetadata?: unknown) => {
-      const promptTokenCount = estimateTokens(text);
-      const candidatesTokenCount = estimateTokens(answer);
+      const promptTokenCount = Math.max(1, estimateTokens(text.length));
+      const candidatesTokenCount = Math.max(1, estimateTokens(answer.length));
       sendJson(res, 200, {
         candidates: [
           {

@@ -54,6 +54,9 @@ function blockText(block: unknown): string {
 
 const contentBlocks = (content: unknown): unknown[] => (Array.isArray(content) ? content : content === undefined ? [] : [content]);
 
+/** The text of a message's content, a plain string or a list of blocks: what the stand-in reads and bills. */
+export const contentText = (content: unknown): string => contentBlocks(content).map(blockText).join('\n');
+
 /** The prompt in Anthropic's order (tools, system, messages), one entry per block, with its cache marker. */
 function promptBlocks(body: Record<string, unknown>): { text: string; breakpoint: boolean }[] {
   const blocks: { text: string; breakpoint: boolean }[] = [];

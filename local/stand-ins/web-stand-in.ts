@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { marked } from 'marked';
 import type { CorpusDocument } from './corpus';
-import { serveLocally, type StandIn } from './faults';
+import { sendText, serveLocally, type StandIn } from './faults';
 
 export type WebStandInOptions = {
   documents: CorpusDocument[];
@@ -65,10 +65,7 @@ function page(host: string, site: Site, path: string): string | undefined {
   return html(site.name, '', `<h1>${escape(site.name)}</h1>${menu(host, site)}`);
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'content-length': String(Buffer.byteLength(body)) });
-  res.end(body);
-}
+const send = (res: ServerResponse, status: number, type: string, body: string) => sendText(res, status, `${type}; charset=utf-8`, body);
 
 export function startWebStandIn(options: WebStandInOptions): Promise<StandIn> {
   const sites = sitesOf(options.documents);

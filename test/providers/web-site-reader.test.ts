@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PageUnreadable } from '../../lambdas/providers/site-reader';
 import { createWebSiteReader, DOSSIER_USER_AGENT, readHtml } from '../../lambdas/providers/web-site-reader';
-import { publicOnlyLookup } from '../../lambdas/shared/private-addresses';
+import { publicOnlyLookup } from '../../lambdas/shared/public-fetch';
 import { loadCorpus } from '../../local/stand-ins/corpus';
 import type { StandIn } from '../../local/stand-ins/faults';
 import { startWebStandIn } from '../../local/stand-ins/web-stand-in';
