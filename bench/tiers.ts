@@ -21,12 +21,19 @@ const { values } = parseArgs({
     schema: { type: 'string', default: 'examples/schema.json' },
   },
 });
+const fail = (message: string): never => {
+  console.error(`bench:tiers: ${message}`);
+  process.exit(2);
+};
 const count = Number(values.companies);
-if (!Number.isInteger(count) || count < 1) throw new Error(`--companies must be a positive whole number, not ${values.companies}`);
+if (!Number.isInteger(count) || count < 1) fail(`--companies must be a positive whole number, not ${values.companies}`);
 const runs = values.runs.split(',').map((run) => {
   const [tier, domains, ...extra] = run.trim().split('+');
-  if (extra.length || (domains !== undefined && domains !== 'domains')) throw new Error(`--runs: ${run} is not <tier> or <tier>+domains`);
-  return { tier: tierSchema.parse(tier), domains: domains !== undefined, name: run.trim() };
+  const parsed = tierSchema.safeParse(tier);
+  if (!parsed.success || extra.length || (domains !== undefined && domains !== 'domains')) {
+    return fail(`--runs: "${run}" is not <tier> or <tier>+domains, with a tier of ${tierSchema.options.join(', ')}`);
+  }
+  return { tier: parsed.data, domains: domains !== undefined, name: run.trim() };
 });
 const cycle = (list: CompanyInput[]) => Array.from({ length: count }, (_, i) => list[i % list.length]!);
 const names = cycle(readCompanies(readFileSync('examples/companies.txt', 'utf8'), 'companies.txt'));

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { SEARCH_PROVIDERS, tierSchema, type CompanyInput, type CompanyResult, type ExtractionSchema, type JobView, type SearchProviderName } from '../lambdas/core/contracts';
+import { SEARCH_PROVIDERS, companyInputSchema, describeZodError, tierSchema, type CompanyInput, type CompanyResult, type ExtractionSchema, type JobView, type SearchProviderName } from '../lambdas/core/contracts';
 import { evidenceCoverage } from '../lambdas/core/evidence';
 import { recordProblems } from '../lambdas/core/json-schema';
 import { jobKeys } from '../lambdas/core/job-layout';
@@ -125,6 +125,11 @@ function readCompaniesFile(companiesFile: string): CompanyInput[] {
     fail((error as Error).message);
   }
   if (companies.length === 0) fail(`${companiesFile} lists no companies`);
+  // A bad entry (a domain that is no host name) is refused here, before the local runtime starts, as the API would.
+  companies.forEach((company, i) => {
+    const checked = companyInputSchema.safeParse(company);
+    if (!checked.success) fail(`${companiesFile}: company ${i + 1}: ${describeZodError(checked.error)}`);
+  });
   return companies;
 }
 

@@ -115,4 +115,14 @@ describe('dossier run', () => {
     expect(cap.code).toBe(2);
     expect(cap.stderr).toMatch(/--max-cost-usd must be a positive number of dollars, got "0"/);
   });
+
+  it('refuses a company whose domain is no host name, saying which, before starting anything', async () => {
+    const companies = path.join(tempDir(), 'companies.csv');
+    writeFileSync(companies, 'company_name,domain\nMercury Freight,mercury-freight.example\nKestrel Looms,10.0.0.1\n');
+    const result = await dossier(['run', companies, '--schema', 'examples/schema.json', '--tier', 'economy']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/company 2: domain: domain must be a host name like "example\.com", not an IP address \("10\.0\.0\.1"\)/);
+    // Refused before the local runtime started: nothing about providers was printed.
+    expect(result.stdout).not.toMatch(/Dossier: /);
+  });
 });
